@@ -1,0 +1,102 @@
+-- docflow foundation: organisations, users, tokens, content, documents,
+-- immutable versions and the append-only ledger.
+-- Portable column types (see docs/storage.md): TEXT ids, BIGINT numbers,
+-- BYTEA hashes, UTC TIMESTAMP truncated to microseconds.
+
+CREATE TABLE ledger (
+    seq          BIGINT PRIMARY KEY CHECK (seq >= 1),
+    prev_hash    BYTEA NOT NULL UNIQUE CHECK (length(prev_hash) = 32),
+    hash         BYTEA NOT NULL UNIQUE CHECK (length(hash) = 32),
+    recorded_at  TIMESTAMP NOT NULL,
+    kind         TEXT NOT NULL,
+    subject      TEXT NOT NULL,
+    subject_prev BIGINT NOT NULL,
+    body         BYTEA NOT NULL
+);
+CREATE INDEX ledger_subject_idx ON ledger (subject, seq);
+
+CREATE TABLE organisations (
+    id         TEXT PRIMARY KEY,
+    code       TEXT NOT NULL UNIQUE,
+    name       TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL
+);
+
+CREATE TABLE users (
+    id         TEXT PRIMARY KEY,
+    org_id     TEXT NOT NULL REFERENCES organisations (id),
+    login      TEXT NOT NULL UNIQUE,
+    full_name  TEXT NOT NULL,
+    position   TEXT NOT NULL,
+    roles      TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL
+);
+CREATE INDEX users_org_idx ON users (org_id);
+
+CREATE TABLE api_tokens (
+    id         TEXT PRIMARY KEY,
+    user_id    TEXT NOT NULL REFERENCES users (id),
+    token_hash BYTEA NOT NULL UNIQUE,
+    label      TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    expires_at TIMESTAMP NOT NULL,
+    revoked_at TIMESTAMP
+);
+CREATE INDEX api_tokens_user_idx ON api_tokens (user_id);
+
+CREATE TABLE blobs (
+    sha256     TEXT PRIMARY KEY CHECK (length(sha256) = 64),
+    size       BIGINT NOT NULL,
+    data       BYTEA NOT NULL,
+    created_at TIMESTAMP NOT NULL
+);
+
+CREATE TABLE documents (
+    id             TEXT PRIMARY KEY,
+    org_id         TEXT NOT NULL REFERENCES organisations (id),
+    kind           TEXT NOT NULL,
+    title          TEXT NOT NULL,
+    -- Unicode lower-case of the title, for case-insensitive search that
+    -- behaves the same on both backends (Cyrillic included).
+    title_folded   TEXT NOT NULL,
+    state          TEXT NOT NULL,
+    latest_version INTEGER NOT NULL,
+    created_by     TEXT NOT NULL REFERENCES users (id),
+    created_at     TIMESTAMP NOT NULL,
+    updated_at     TIMESTAMP NOT NULL
+);
+CREATE INDEX documents_org_idx ON documents (org_id, created_at);
+
+CREATE TABLE document_versions (
+    document_id  TEXT NOT NULL REFERENCES documents (id),
+    version      INTEGER NOT NULL CHECK (version >= 1),
+    sha256       TEXT NOT NULL REFERENCES blobs (sha256),
+    size         BIGINT NOT NULL,
+    content_type TEXT NOT NULL,
+    filename     TEXT NOT NULL,
+    created_by   TEXT NOT NULL REFERENCES users (id),
+    created_at   TIMESTAMP NOT NULL,
+    ledger_seq   BIGINT NOT NULL REFERENCES ledger (seq),
+    PRIMARY KEY (document_id, version)
+);
+
+-- The record is append-only: the database itself refuses to rewrite it.
+CREATE FUNCTION docflow_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'docflow: % on % is forbidden: the table is append-only', TG_OP, TG_TABLE_NAME
+        USING ERRCODE = 'insufficient_privilege';
+END;
+$$;
+
+CREATE TRIGGER ledger_no_update BEFORE UPDATE OR DELETE ON ledger
+    FOR EACH ROW EXECUTE FUNCTION docflow_refuse_change();
+CREATE TRIGGER ledger_no_truncate BEFORE TRUNCATE ON ledger
+    FOR EACH STATEMENT EXECUTE FUNCTION docflow_refuse_change();
+CREATE TRIGGER versions_no_update BEFORE UPDATE OR DELETE ON document_versions
+    FOR EACH ROW EXECUTE FUNCTION docflow_refuse_change();
+CREATE TRIGGER versions_no_truncate BEFORE TRUNCATE ON document_versions
+    FOR EACH STATEMENT EXECUTE FUNCTION docflow_refuse_change();
+CREATE TRIGGER blobs_no_update BEFORE UPDATE OR DELETE ON blobs
+    FOR EACH ROW EXECUTE FUNCTION docflow_refuse_change();
+CREATE TRIGGER blobs_no_truncate BEFORE TRUNCATE ON blobs
+    FOR EACH STATEMENT EXECUTE FUNCTION docflow_refuse_change();

@@ -1,0 +1,8 @@
+DROP TABLE document_versions;
+DROP TABLE documents;
+DROP TABLE blobs;
+DROP TABLE api_tokens;
+DROP TABLE users;
+DROP TABLE organisations;
+DROP TABLE write_lock;
+DROP TABLE ledger;

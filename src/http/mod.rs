@@ -1,0 +1,122 @@
+//! HTTP API: thin handlers that parse, authorise and call a service function.
+//! All routes are declared in [`routes`].
+
+pub mod auth;
+pub mod documents;
+pub mod error;
+pub mod openapi;
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::{middleware, web, App, HttpResponse, HttpServer};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::domain::DocumentKinds;
+use crate::storage::Pool;
+use error::{blocking, ApiError};
+
+/// What every handler shares.
+pub struct AppState {
+    pub pool: Pool,
+    pub kinds: DocumentKinds,
+    pub max_upload_bytes: u64,
+    pub backend: &'static str,
+}
+
+/// Every route of the service.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(healthz))
+        .route("/api/openapi.json", web::get().to(openapi::serve))
+        .service(
+            web::scope("/api/v1")
+                .route("/me", web::get().to(documents::me))
+                .route("/document-kinds", web::get().to(documents::kinds))
+                .route("/documents", web::post().to(documents::create))
+                .route("/documents", web::get().to(documents::list))
+                .route("/documents/{id}", web::get().to(documents::get))
+                .route(
+                    "/documents/{id}/versions",
+                    web::post().to(documents::add_version),
+                )
+                .route(
+                    "/documents/{id}/versions",
+                    web::get().to(documents::versions),
+                )
+                .route(
+                    "/documents/{id}/versions/{n}/content",
+                    web::get().to(documents::content),
+                ),
+        );
+}
+
+/// Errors of actix's own extractors, in the API's error format.
+fn extractor_errors(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(
+        web::QueryConfig::default()
+            .error_handler(|e, _| ApiError::BadRequest(format!("bad query parameter: {e}")).into()),
+    )
+    .app_data(
+        web::PathConfig::default()
+            .error_handler(|e, _| ApiError::BadRequest(format!("bad path parameter: {e}")).into()),
+    )
+    .app_data(
+        web::JsonConfig::default()
+            .limit(1 << 20)
+            .error_handler(|e, _| {
+                use actix_web::error::JsonPayloadError as J;
+                match e {
+                    J::ContentType => ApiError::UnsupportedMediaType(
+                        "expected Content-Type: application/json".into(),
+                    ),
+                    J::Overflow { .. } | J::OverflowKnownLength { .. } => {
+                        ApiError::PayloadTooLarge("the JSON body is too large".into())
+                    }
+                    other => ApiError::BadRequest(format!("malformed JSON: {other}")),
+                }
+                .into()
+            }),
+    );
+}
+
+async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound("no such endpoint".into()))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    status: &'static str,
+    database: &'static str,
+}
+
+/// Liveness and readiness: answers 200 only if the database answers.
+#[utoipa::path(get, path = "/healthz", tag = "service",
+    responses((status = 200, body = Health), (status = 503, body = error::ErrorBody)))]
+pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let backend = state.backend;
+    blocking(state.pool.clone(), |conn| Ok(crate::storage::ping(conn)?))
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    Ok(HttpResponse::Ok().json(Health {
+        status: "ok",
+        database: backend,
+    }))
+}
+
+/// Builds the server on a bound listener (tests bind port 0).
+pub fn server(state: AppState, listener: TcpListener, workers: usize) -> std::io::Result<Server> {
+    let state = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .configure(extractor_errors)
+            .configure(routes)
+            .default_service(web::to(not_found))
+            .wrap(middleware::Logger::new("%a \"%r\" %s %b %Dms"))
+    })
+    .workers(workers.max(1))
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

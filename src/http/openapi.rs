@@ -1,0 +1,50 @@
+//! The OpenAPI 3 document, generated from the handlers' annotations.
+
+use actix_web::HttpResponse;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::{documents, error};
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "docflow",
+        description = "Electronic document flow with digital signatures and a verifiable ledger."
+    ),
+    paths(
+        super::healthz,
+        documents::me,
+        documents::kinds,
+        documents::create,
+        documents::list,
+        documents::get,
+        documents::add_version,
+        documents::versions,
+        documents::content,
+    ),
+    components(schemas(error::ErrorBody)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "documents", description = "Documents and their immutable versions"),
+        (name = "users", description = "The signed-in user"),
+        (name = "service", description = "Health")
+    )
+)]
+pub struct ApiDoc;
+
+pub async fn serve() -> HttpResponse {
+    HttpResponse::Ok().json(ApiDoc::openapi())
+}

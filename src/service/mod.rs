@@ -1,0 +1,83 @@
+//! Units of work, shared by the HTTP API and the CLI. Each write is one
+//! transaction under the write lock that also appends its ledger entry.
+
+pub mod admin;
+pub mod documents;
+
+use crate::domain::{Invalid, Roles};
+use crate::storage::StorageError;
+
+/// Why a unit of work did not happen. Nothing was changed in any case.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    #[error("the content is larger than the limit of {limit} bytes")]
+    TooLarge { limit: u64 },
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl From<diesel::result::Error> for ServiceError {
+    fn from(e: diesel::result::Error) -> Self {
+        ServiceError::Storage(StorageError::Query(e))
+    }
+}
+
+/// Who is acting: a signed-in user, or the operator at the console.
+#[derive(Debug, Clone)]
+pub enum Actor {
+    User(AuthUser),
+    /// `docflow admin …` run by whoever operates the server.
+    Operator,
+}
+
+impl Actor {
+    /// How the ledger names the actor.
+    pub fn ledger_name(&self) -> String {
+        match self {
+            Actor::User(u) => format!("user:{}", u.user_id),
+            Actor::Operator => "operator".to_owned(),
+        }
+    }
+}
+
+/// A user authenticated by a bearer token.
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub user_id: String,
+    pub org_id: String,
+    pub login: String,
+    pub roles: Roles,
+    pub token_id: String,
+}
+
+impl AuthUser {
+    pub fn require_any(&self, roles: &[crate::domain::Role]) -> Result<(), ServiceError> {
+        if self.roles.has_any(roles) {
+            Ok(())
+        } else {
+            let names: Vec<_> = roles.iter().map(|r| r.as_str()).collect();
+            Err(ServiceError::Forbidden(format!(
+                "this needs one of the roles: {}",
+                names.join(", ")
+            )))
+        }
+    }
+}
+
+/// A new time-ordered id (UUID v7): sortable, and unguessable enough that an
+/// id says nothing about other organisations' documents.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

@@ -1,0 +1,251 @@
+//! Storage: one diesel code base over PostgreSQL and SQLite.
+//!
+//! Every function takes `&mut DbConnection`, so it runs on its own or inside
+//! a caller's transaction. Backend-specific SQL lives only here (connection
+//! set-up, the write lock, migrations) and in the migrations themselves.
+
+pub mod audit;
+pub mod documents;
+pub mod ledger;
+pub mod models;
+pub mod orgs;
+pub mod schema;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::r2d2::{self, ManageConnection};
+use diesel::sqlite::SqliteConnection;
+use diesel::{Connection, RunQueryDsl};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+/// Advisory lock keys (PostgreSQL). Arbitrary but fixed: every node must use
+/// the same numbers. "docf" in ASCII, then a purpose.
+const PG_LOCK_MIGRATIONS: i64 = 0x646f_6366_0000_0001;
+const PG_LOCK_WRITE: i64 = 0x646f_6366_0000_0002;
+
+/// A connection to either backend; diesel dispatches each query.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("database error: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("cannot connect to the database: {0}")]
+    Connect(#[from] diesel::ConnectionError),
+    #[error("connection pool: {0}")]
+    Pool(#[from] r2d2::PoolError),
+    #[error("migrations failed: {0}")]
+    Migration(String),
+    #[error("invalid database URL: {0}")]
+    BadUrl(String),
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+}
+
+/// Where the data lives, parsed from `DATABASE_URL` or the data directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Postgres(String),
+    Sqlite(PathBuf),
+}
+
+impl DatabaseUrl {
+    /// `postgres://…`/`postgresql://…` or `sqlite://PATH` (also `sqlite:PATH`).
+    pub fn parse(url: &str) -> Result<Self, StorageError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres(url.to_owned()))
+        } else if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            if path.is_empty() {
+                return Err(StorageError::BadUrl("sqlite:// needs a file path".into()));
+            }
+            Ok(Self::Sqlite(PathBuf::from(path)))
+        } else {
+            Err(StorageError::BadUrl(format!(
+                "{url:?}: expected postgres://… or sqlite://PATH"
+            )))
+        }
+    }
+
+    /// The embedded default: `<data_dir>/docflow.db`.
+    pub fn embedded(data_dir: &Path) -> Self {
+        Self::Sqlite(data_dir.join("docflow.db"))
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Self::Postgres(_) => "postgresql",
+            Self::Sqlite(_) => "sqlite",
+        }
+    }
+
+    /// The URL with any password hidden, for logs.
+    pub fn redacted(&self) -> String {
+        match self {
+            Self::Sqlite(p) => format!("sqlite://{}", p.display()),
+            Self::Postgres(u) => match (u.find("://"), u.rfind('@')) {
+                (Some(s), Some(at)) if at > s => {
+                    let creds = &u[s + 3..at];
+                    match creds.find(':') {
+                        Some(c) => format!("{}{}:***{}", &u[..s + 3], &creds[..c], &u[at..]),
+                        None => u.clone(),
+                    }
+                }
+                _ => u.clone(),
+            },
+        }
+    }
+
+    /// Opens one connection, with the session settings docflow relies on.
+    pub fn connect(&self) -> Result<DbConnection, StorageError> {
+        match self {
+            Self::Postgres(url) => {
+                let mut conn = PgConnection::establish(url)?;
+                conn.batch_execute("SET TIME ZONE 'UTC'")?;
+                Ok(DbConnection::Pg(conn))
+            }
+            Self::Sqlite(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        StorageError::BadUrl(format!("cannot create {}: {e}", dir.display()))
+                    })?;
+                }
+                let path_str = path.to_str().ok_or_else(|| {
+                    StorageError::BadUrl(format!("{}: path is not UTF-8", path.display()))
+                })?;
+                let mut conn = SqliteConnection::establish(path_str)?;
+                // WAL with synchronous=FULL: a commit survives a power cut.
+                // busy_timeout makes writers queue instead of failing.
+                conn.batch_execute(
+                    "PRAGMA journal_mode = WAL;
+                     PRAGMA synchronous = FULL;
+                     PRAGMA busy_timeout = 30000;
+                     PRAGMA foreign_keys = ON;",
+                )?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+}
+
+/// r2d2 manager that opens connections through [`DatabaseUrl::connect`].
+#[derive(Debug, Clone)]
+pub struct Manager {
+    url: DatabaseUrl,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = StorageError;
+
+    fn connect(&self) -> Result<DbConnection, StorageError> {
+        self.url.connect()
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), StorageError> {
+        conn.batch_execute("SELECT 1")?;
+        Ok(())
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+pub type PooledConnection = r2d2::PooledConnection<Manager>;
+
+/// Builds the connection pool. SQLite gets a small pool: it has one writer
+/// anyway, and readers share the WAL.
+pub fn pool(url: &DatabaseUrl, max_size: u32) -> Result<Pool, StorageError> {
+    let size = match url {
+        DatabaseUrl::Postgres(_) => max_size.max(1),
+        DatabaseUrl::Sqlite(_) => max_size.clamp(1, 8),
+    };
+    r2d2::Pool::builder()
+        .max_size(size)
+        .connection_timeout(Duration::from_secs(30))
+        .build(Manager { url: url.clone() })
+        .map_err(|e| StorageError::Migration(format!("cannot open the pool: {e}")))
+}
+
+/// Runs pending migrations; returns the versions applied. On PostgreSQL this
+/// holds a session advisory lock, so nodes starting together do not race.
+pub fn migrate(conn: &mut DbConnection) -> Result<Vec<String>, StorageError> {
+    let to_strings = |v: Vec<diesel::migration::MigrationVersion<'_>>| {
+        v.into_iter().map(|m| m.to_string()).collect::<Vec<_>>()
+    };
+    match conn {
+        DbConnection::Pg(pg) => {
+            diesel::sql_query(format!("SELECT pg_advisory_lock({PG_LOCK_MIGRATIONS})"))
+                .execute(pg)?;
+            let result = pg
+                .run_pending_migrations(PG_MIGRATIONS)
+                .map(to_strings)
+                .map_err(|e| StorageError::Migration(e.to_string()));
+            diesel::sql_query(format!("SELECT pg_advisory_unlock({PG_LOCK_MIGRATIONS})"))
+                .execute(pg)?;
+            result
+        }
+        DbConnection::Sqlite(lite) => lite
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map(to_strings)
+            .map_err(|e| StorageError::Migration(e.to_string())),
+    }
+}
+
+/// Runs `f` in a write transaction that first takes the global write lock:
+/// a transaction-scoped advisory lock on PostgreSQL, SQLite's write lock on
+/// SQLite (taken by the first statement being a write, as BEGIN IMMEDIATE
+/// would). Every change and its ledger entry go through here, so ledger
+/// appends are serialised across threads and nodes.
+pub fn write_tx<T, E>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    conn.transaction(|conn| {
+        take_write_lock(conn)?;
+        f(conn)
+    })
+}
+
+fn take_write_lock(conn: &mut DbConnection) -> Result<(), diesel::result::Error> {
+    match conn {
+        DbConnection::Pg(pg) => {
+            diesel::sql_query(format!("SELECT pg_advisory_xact_lock({PG_LOCK_WRITE})"))
+                .execute(pg)?;
+        }
+        DbConnection::Sqlite(lite) => {
+            diesel::sql_query("UPDATE write_lock SET counter = counter + 1 WHERE id = 1")
+                .execute(lite)?;
+        }
+    }
+    Ok(())
+}
+
+/// Checks that the database answers (for `/healthz`).
+pub fn ping(conn: &mut DbConnection) -> Result<(), StorageError> {
+    conn.batch_execute("SELECT 1")?;
+    Ok(())
+}
+
+/// Current time as stored: UTC, truncated to microseconds (both backends
+/// keep microseconds, so what is hashed equals what is read back).
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    docflow_core::ledger::truncate_to_micros(chrono::Utc::now())
+}

@@ -1,0 +1,90 @@
+//! Rows as stored. Timestamps are naive UTC (both backends keep microseconds).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::*;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = ledger)]
+pub struct LedgerRow {
+    pub seq: i64,
+    pub prev_hash: Vec<u8>,
+    pub hash: Vec<u8>,
+    pub recorded_at: NaiveDateTime,
+    pub kind: String,
+    pub subject: String,
+    pub subject_prev: i64,
+    pub body: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = organisations)]
+pub struct OrgRow {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = users)]
+pub struct UserRow {
+    pub id: String,
+    pub org_id: String,
+    pub login: String,
+    pub full_name: String,
+    pub position: String,
+    pub roles: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = api_tokens)]
+pub struct TokenRow {
+    pub id: String,
+    pub user_id: String,
+    pub token_hash: Vec<u8>,
+    pub label: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = blobs)]
+pub struct NewBlob<'a> {
+    pub sha256: &'a str,
+    pub size: i64,
+    pub data: &'a [u8],
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = documents)]
+pub struct DocumentRow {
+    pub id: String,
+    pub org_id: String,
+    pub kind: String,
+    pub title: String,
+    pub title_folded: String,
+    pub state: String,
+    pub latest_version: i32,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = document_versions)]
+pub struct VersionRow {
+    pub document_id: String,
+    pub version: i32,
+    pub sha256: String,
+    pub size: i64,
+    pub content_type: String,
+    pub filename: String,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+    pub ledger_seq: i64,
+}

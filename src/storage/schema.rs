@@ -1,0 +1,100 @@
+//! Diesel table definitions, shared by both backends (see the migrations).
+
+diesel::table! {
+    ledger (seq) {
+        seq -> BigInt,
+        prev_hash -> Binary,
+        hash -> Binary,
+        recorded_at -> Timestamp,
+        kind -> Text,
+        subject -> Text,
+        subject_prev -> BigInt,
+        body -> Binary,
+    }
+}
+
+diesel::table! {
+    organisations (id) {
+        id -> Text,
+        code -> Text,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        org_id -> Text,
+        login -> Text,
+        full_name -> Text,
+        position -> Text,
+        roles -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> Text,
+        user_id -> Text,
+        token_hash -> Binary,
+        label -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    blobs (sha256) {
+        sha256 -> Text,
+        size -> BigInt,
+        data -> Binary,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    documents (id) {
+        id -> Text,
+        org_id -> Text,
+        kind -> Text,
+        title -> Text,
+        title_folded -> Text,
+        state -> Text,
+        latest_version -> Integer,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    document_versions (document_id, version) {
+        document_id -> Text,
+        version -> Integer,
+        sha256 -> Text,
+        size -> BigInt,
+        content_type -> Text,
+        filename -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        ledger_seq -> BigInt,
+    }
+}
+
+diesel::joinable!(users -> organisations (org_id));
+diesel::joinable!(api_tokens -> users (user_id));
+diesel::joinable!(documents -> organisations (org_id));
+diesel::joinable!(document_versions -> documents (document_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    ledger,
+    organisations,
+    users,
+    api_tokens,
+    blobs,
+    documents,
+    document_versions,
+);

@@ -1,0 +1,11 @@
+//! Integration tests: the real HTTP server and the real binary, on
+//! PostgreSQL and on SQLite.
+
+#[macro_use]
+pub mod harness;
+
+mod cli;
+mod documents;
+mod errors;
+mod ledger;
+mod readme;

@@ -1,0 +1,108 @@
+//! The README's walkthrough, run verbatim against a real `docflow serve`.
+//!
+//! The walkthrough is the shell between `<!-- walkthrough:start -->` and
+//! `<!-- walkthrough:end -->`. It runs with bash in a fresh directory that
+//! holds a copy of `docs/examples`, with `docflow` being this build's
+//! binary and `API` pointing at the server this test started.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use crate::harness::{Backend, TestDb};
+
+both_backends!(readme_walkthrough_works_verbatim);
+
+pub fn readme_block(start: &str, end: &str) -> String {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let from = readme.find(start).unwrap_or_else(|| panic!("README has no {start}")) + start.len();
+    let to = readme[from..].find(end).unwrap_or_else(|| panic!("README has no {end}")) + from;
+    // Keep only the fenced shell blocks.
+    let mut script = String::new();
+    let mut inside = false;
+    for line in readme[from..to].lines() {
+        if line.starts_with("```") {
+            inside = !inside;
+            continue;
+        }
+        if inside {
+            script.push_str(line);
+            script.push('\n');
+        }
+    }
+    assert!(!script.trim().is_empty());
+    script
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
+}
+
+fn readme_walkthrough_works_verbatim(backend: Backend) {
+    let Some(db) = TestDb::new(backend) else { return };
+    let work = tempfile::tempdir().unwrap();
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/examples"),
+        &work.path().join("docs/examples"),
+    );
+    // On SQLite, the walkthrough uses the embedded default (./docflow-data);
+    // on PostgreSQL, DATABASE_URL as a user would set it.
+    let database_url = match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => Some(db.url_string.clone()),
+    };
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_docflow"));
+    serve
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .current_dir(work.path())
+        .env("RUST_LOG", "warn")
+        .env_remove("DATABASE_URL")
+        .env_remove("DOCFLOW_DATA_DIR")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    if let Some(url) = &database_url {
+        serve.env("DATABASE_URL", url);
+    }
+    let mut child = serve.spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let api = first
+        .strip_prefix("docflow listening on ")
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap()
+        .to_owned();
+    // Keep reading so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+
+    let script = readme_block("<!-- walkthrough:start -->", "<!-- walkthrough:end -->");
+    let mut bash = Command::new("bash");
+    bash.arg("-c")
+        .arg(format!(
+            "set -euo pipefail\ndocflow() {{ \"$DOCFLOW_BIN\" \"$@\"; }}\n{script}"
+        ))
+        .current_dir(work.path())
+        .env("DOCFLOW_BIN", env!("CARGO_BIN_EXE_docflow"))
+        .env("API", &api)
+        .env("RUST_LOG", "warn")
+        .env_remove("DATABASE_URL")
+        .env_remove("DOCFLOW_DATA_DIR");
+    if let Some(url) = &database_url {
+        bash.env("DATABASE_URL", url);
+    }
+    let out = bash.output().unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "walkthrough failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}");
+    assert!(stdout.contains("both versions intact"), "{stdout}");
+    let last = stdout.lines().last().unwrap_or("");
+    assert!(last.starts_with("ok: "), "docflow audit did not print ok: {stdout}");
+    if backend == Backend::Sqlite {
+        assert!(work.path().join("docflow-data/docflow.db").exists());
+    }
+}

@@ -14,7 +14,7 @@ pub mod schema;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use diesel::connection::SimpleConnection;
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::pg::PgConnection;
 use diesel::r2d2::{self, ManageConnection};
 use diesel::sqlite::SqliteConnection;
@@ -159,8 +159,9 @@ impl ManageConnection for Manager {
         Ok(())
     }
 
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        // A connection left inside a transaction must not be reused.
+        <DbConnection as TransactionManager<DbConnection>>::is_broken_transaction_manager(conn)
     }
 }
 
@@ -206,11 +207,12 @@ pub fn migrate(conn: &mut DbConnection) -> Result<Vec<String>, StorageError> {
     }
 }
 
-/// Runs `f` in a write transaction that first takes the global write lock:
-/// a transaction-scoped advisory lock on PostgreSQL, SQLite's write lock on
-/// SQLite (taken by the first statement being a write, as BEGIN IMMEDIATE
-/// would). Every change and its ledger entry go through here, so ledger
-/// appends are serialised across threads and nodes.
+/// Runs `f` in a write transaction that holds the global write lock from
+/// its first statement: on PostgreSQL a transaction-scoped advisory lock, on
+/// SQLite an immediate transaction. Every change and its ledger entry go
+/// through here, so ledger appends are serialised across threads and nodes.
+/// Called inside another write transaction, it nests as a savepoint (the
+/// lock is already held).
 pub fn write_tx<T, E>(
     conn: &mut DbConnection,
     f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
@@ -218,24 +220,49 @@ pub fn write_tx<T, E>(
 where
     E: From<diesel::result::Error>,
 {
-    conn.transaction(|conn| {
-        take_write_lock(conn)?;
-        f(conn)
-    })
-}
-
-fn take_write_lock(conn: &mut DbConnection) -> Result<(), diesel::result::Error> {
-    match conn {
-        DbConnection::Pg(pg) => {
-            diesel::sql_query(format!("SELECT pg_advisory_xact_lock({PG_LOCK_WRITE})"))
-                .execute(pg)?;
+    begin_write(conn)?;
+    match f(conn) {
+        Ok(value) => {
+            <DbConnection as TransactionManager<DbConnection>>::commit_transaction(conn)?;
+            Ok(value)
         }
-        DbConnection::Sqlite(lite) => {
-            diesel::sql_query("UPDATE write_lock SET counter = counter + 1 WHERE id = 1")
-                .execute(lite)?;
+        Err(e) => {
+            match <DbConnection as TransactionManager<DbConnection>>::rollback_transaction(conn) {
+                Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(e),
+                Err(rollback) => Err(rollback.into()),
+            }
         }
     }
-    Ok(())
+}
+
+fn begin_write(conn: &mut DbConnection) -> Result<(), diesel::result::Error> {
+    match conn {
+        DbConnection::Sqlite(lite) => {
+            match AnsiTransactionManager::begin_transaction_sql(lite, "BEGIN IMMEDIATE") {
+                Err(diesel::result::Error::AlreadyInTransaction) => {
+                    <DbConnection as TransactionManager<DbConnection>>::begin_transaction(conn)
+                }
+                other => other,
+            }
+        }
+        DbConnection::Pg(_) => {
+            <DbConnection as TransactionManager<DbConnection>>::begin_transaction(conn)?;
+            let locked = match conn {
+                DbConnection::Pg(pg) => {
+                    diesel::sql_query(format!("SELECT pg_advisory_xact_lock({PG_LOCK_WRITE})"))
+                        .execute(pg)
+                        .map(drop)
+                }
+                DbConnection::Sqlite(_) => Ok(()),
+            };
+            if let Err(e) = locked {
+                let _ =
+                    <DbConnection as TransactionManager<DbConnection>>::rollback_transaction(conn);
+                return Err(e);
+            }
+            Ok(())
+        }
+    }
 }
 
 /// Checks that the database answers (for `/healthz`).

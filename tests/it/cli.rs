@@ -31,12 +31,18 @@ fn every_command_explains_itself() {
         vec!["admin", "token", "issue", "--help"],
         vec!["admin", "token", "revoke", "--help"],
     ] {
-        let out = Command::new(env!("CARGO_BIN_EXE_docflow")).args(&args).output().unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_docflow"))
+            .args(&args)
+            .output()
+            .unwrap();
         assert!(out.status.success(), "{args:?}");
         let help = String::from_utf8(out.stdout).unwrap();
         assert!(help.contains("Usage:"), "{args:?}: {help}");
     }
-    let out = Command::new(env!("CARGO_BIN_EXE_docflow")).arg("--help").output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_docflow"))
+        .arg("--help")
+        .output()
+        .unwrap();
     let help = String::from_utf8(out.stdout).unwrap();
     for sub in ["serve", "migrate", "audit", "admin"] {
         assert!(help.contains(sub));
@@ -63,7 +69,11 @@ fn the_embedded_default_lives_in_the_data_dir_with_wal() {
         .current_dir(dir.path())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let db = dir.path().join("docflow-data/docflow.db");
     assert!(db.exists());
     // The database file says it is in WAL mode (header bytes 18 and 19 are 2).
@@ -82,7 +92,13 @@ fn the_embedded_default_lives_in_the_data_dir_with_wal() {
     assert!(out.status.success());
     assert!(dir.path().join("from-file/docflow.db").exists());
     let out = Command::new(env!("CARGO_BIN_EXE_docflow"))
-        .args(["--config", conf.to_str().unwrap(), "--data-dir", "from-flag", "migrate"])
+        .args([
+            "--config",
+            conf.to_str().unwrap(),
+            "--data-dir",
+            "from-flag",
+            "migrate",
+        ])
         .env_remove("DATABASE_URL")
         .current_dir(dir.path())
         .output()
@@ -101,28 +117,84 @@ fn the_embedded_default_lives_in_the_data_dir_with_wal() {
 }
 
 fn admin_commands_round_trip_in_every_script(backend: Backend) {
-    let Some(db) = TestDb::new(backend) else { return };
-    let out = db.cli(&["admin", "org", "add", "--code", "MINFIN", "--name", "Молия вазирлиги"]);
-    assert!(out.status.success(), "{:?}", text(&out));
-    let out = db.cli(&["admin", "org", "add", "--code", "ADLIYA", "--name", "Adliya vazirligi"]);
-    assert!(out.status.success());
+    let Some(db) = TestDb::new(backend) else {
+        return;
+    };
     let out = db.cli(&[
-        "admin", "user", "add", "--org", "MINFIN", "--login", "d.yusupova", "--name", "Дилноза Юсупова",
-        "--position", "Бош мутахассис", "--role", "registrar", "--role", "approver",
+        "admin",
+        "org",
+        "add",
+        "--code",
+        "MINFIN",
+        "--name",
+        "Молия вазирлиги",
     ]);
     assert!(out.status.success(), "{:?}", text(&out));
     let out = db.cli(&[
-        "admin", "user", "add", "--org", "MINFIN", "--login", "i.petrov", "--name", "Иван Петров",
-        "--position", "Главный специалист", "--role", "auditor,executor",
+        "admin",
+        "org",
+        "add",
+        "--code",
+        "ADLIYA",
+        "--name",
+        "Adliya vazirligi",
+    ]);
+    assert!(out.status.success());
+    let out = db.cli(&[
+        "admin",
+        "user",
+        "add",
+        "--org",
+        "MINFIN",
+        "--login",
+        "d.yusupova",
+        "--name",
+        "Дилноза Юсупова",
+        "--position",
+        "Бош мутахассис",
+        "--role",
+        "registrar",
+        "--role",
+        "approver",
+    ]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    let out = db.cli(&[
+        "admin",
+        "user",
+        "add",
+        "--org",
+        "MINFIN",
+        "--login",
+        "i.petrov",
+        "--name",
+        "Иван Петров",
+        "--position",
+        "Главный специалист",
+        "--role",
+        "auditor,executor",
     ]);
     assert!(out.status.success());
     let (orgs, _) = text(&db.cli(&["admin", "org", "list"]));
-    assert!(orgs.contains("Молия вазирлиги") && orgs.contains("Adliya vazirligi"), "{orgs}");
+    assert!(
+        orgs.contains("Молия вазирлиги") && orgs.contains("Adliya vazirligi"),
+        "{orgs}"
+    );
     let (users, _) = text(&db.cli(&["admin", "user", "list", "--org", "MINFIN"]));
-    assert!(users.contains("Дилноза Юсупова") && users.contains("Бош мутахассис"), "{users}");
+    assert!(
+        users.contains("Дилноза Юсупова") && users.contains("Бош мутахассис"),
+        "{users}"
+    );
     assert!(users.contains("registrar,approver"), "{users}");
     assert!(users.contains("Главный специалист"));
-    let out = db.cli(&["admin", "token", "issue", "--login", "d.yusupova", "--ttl-days", "7"]);
+    let out = db.cli(&[
+        "admin",
+        "token",
+        "issue",
+        "--login",
+        "d.yusupova",
+        "--ttl-days",
+        "7",
+    ]);
     assert!(out.status.success());
     let (token, _) = text(&out);
     assert!(token.trim().starts_with("dft_"));
@@ -130,19 +202,70 @@ fn admin_commands_round_trip_in_every_script(backend: Backend) {
     let stored = db.count("api_tokens");
     assert_eq!(stored, 1);
     let out = db.cli(&["audit"]);
-    assert!(text(&out).0.starts_with("ok: 5 entries"), "{:?}", text(&out));
+    assert!(
+        text(&out).0.starts_with("ok: 5 entries"),
+        "{:?}",
+        text(&out)
+    );
 }
 
 fn admin_refusals_change_nothing(backend: Backend) {
-    let Some(db) = TestDb::new(backend) else { return };
-    assert!(db.cli(&["admin", "org", "add", "--code", "MINFIN", "--name", "Молия"]).status.success());
+    let Some(db) = TestDb::new(backend) else {
+        return;
+    };
+    assert!(db
+        .cli(&["admin", "org", "add", "--code", "MINFIN", "--name", "Молия"])
+        .status
+        .success());
     let before = db.snapshot();
     for args in [
         vec!["admin", "org", "add", "--code", "MINFIN", "--name", "again"],
         vec!["admin", "org", "add", "--code", "lower", "--name", "x"],
-        vec!["admin", "user", "add", "--org", "NOPE", "--login", "x.y", "--name", "X", "--position", "Y", "--role", "admin"],
-        vec!["admin", "user", "add", "--org", "MINFIN", "--login", "x.y", "--name", "X", "--position", "Y", "--role", "boss"],
-        vec!["admin", "user", "add", "--org", "MINFIN", "--login", "Bad Login", "--name", "X", "--position", "Y", "--role", "admin"],
+        vec![
+            "admin",
+            "user",
+            "add",
+            "--org",
+            "NOPE",
+            "--login",
+            "x.y",
+            "--name",
+            "X",
+            "--position",
+            "Y",
+            "--role",
+            "admin",
+        ],
+        vec![
+            "admin",
+            "user",
+            "add",
+            "--org",
+            "MINFIN",
+            "--login",
+            "x.y",
+            "--name",
+            "X",
+            "--position",
+            "Y",
+            "--role",
+            "boss",
+        ],
+        vec![
+            "admin",
+            "user",
+            "add",
+            "--org",
+            "MINFIN",
+            "--login",
+            "Bad Login",
+            "--name",
+            "X",
+            "--position",
+            "Y",
+            "--role",
+            "admin",
+        ],
         vec!["admin", "token", "issue", "--login", "nobody"],
         vec!["admin", "token", "revoke", "--id", "nope"],
     ] {
@@ -155,7 +278,9 @@ fn admin_refusals_change_nothing(backend: Backend) {
 }
 
 fn serve_prints_where_it_listens_and_how_to_start(backend: Backend) {
-    let Some(db) = TestDb::new(backend) else { return };
+    let Some(db) = TestDb::new(backend) else {
+        return;
+    };
     let mut child = Command::new(env!("CARGO_BIN_EXE_docflow"))
         .args(["serve", "--bind", "127.0.0.1:0"])
         .env("DATABASE_URL", &db.url_string)

@@ -13,7 +13,9 @@ both_backends!(
 );
 
 fn create_fetch_and_version_a_document(backend: Backend) {
-    let Some(app) = TestApp::start(backend) else { return };
+    let Some(app) = TestApp::start(backend) else {
+        return;
+    };
     let token = app.user("MINFIN", "a.karimov", &[Role::Registrar]);
     let v1 = pdf("order-v1.pdf");
     let resp = app.upload(
@@ -32,7 +34,10 @@ fn create_fetch_and_version_a_document(backend: Backend) {
         "Буйруқ № 15: Молия вазирлиги, Moliya vazirligi, Министерство финансов"
     );
 
-    let doc: Value = app.get(&token, &format!("/api/v1/documents/{id}")).json().unwrap();
+    let doc: Value = app
+        .get(&token, &format!("/api/v1/documents/{id}"))
+        .json()
+        .unwrap();
     assert_eq!(doc["kind"], "order");
     assert_eq!(doc["state"], "registered");
     assert_eq!(doc["latest_version"], 1);
@@ -53,14 +58,22 @@ fn create_fetch_and_version_a_document(backend: Backend) {
     assert_eq!(versions.len(), 2);
     assert_eq!(versions[0]["filename"], "буйруқ-15.pdf");
     assert_eq!(versions[1]["filename"], "buyruq-15-final.pdf");
-    assert!(versions[0]["ledger_seq"].as_i64().unwrap() < versions[1]["ledger_seq"].as_i64().unwrap());
+    assert!(
+        versions[0]["ledger_seq"].as_i64().unwrap() < versions[1]["ledger_seq"].as_i64().unwrap()
+    );
 
     for (n, bytes) in [(1, &v1), (2, &v2)] {
-        let resp = app.get(&token, &format!("/api/v1/documents/{id}/versions/{n}/content"));
+        let resp = app.get(
+            &token,
+            &format!("/api/v1/documents/{id}/versions/{n}/content"),
+        );
         assert_eq!(resp.status(), 200);
         assert_eq!(resp.headers()["content-type"], "application/pdf");
         let etag = resp.headers()["etag"].to_str().unwrap().to_owned();
-        assert_eq!(etag, format!("\"{}\"", docflow::core::ledger::sha256_hex(bytes)));
+        assert_eq!(
+            etag,
+            format!("\"{}\"", docflow::core::ledger::sha256_hex(bytes))
+        );
         assert_eq!(&resp.bytes().unwrap()[..], &bytes[..]);
         // A client that has it already gets 304 and no body.
         let again = app
@@ -81,7 +94,9 @@ fn create_fetch_and_version_a_document(backend: Backend) {
 }
 
 fn list_filters_and_pagination(backend: Backend) {
-    let Some(app) = TestApp::start(backend) else { return };
+    let Some(app) = TestApp::start(backend) else {
+        return;
+    };
     let token = app.user("MINFIN", "registrar", &[Role::Registrar]);
     let other = app.user("ADLIYA", "other", &[Role::Registrar]);
     let titles = [
@@ -93,10 +108,18 @@ fn list_filters_and_pagination(backend: Backend) {
     ];
     for (i, (title, kind)) in titles.iter().enumerate() {
         let meta = serde_json::json!({"title": title, "kind": kind}).to_string();
-        let resp = app.upload(&token, &meta, Some(("f.pdf", "application/pdf", vec![i as u8 + 1; 10])));
+        let resp = app.upload(
+            &token,
+            &meta,
+            Some(("f.pdf", "application/pdf", vec![i as u8 + 1; 10])),
+        );
         assert_eq!(resp.status(), 201);
     }
-    let resp = app.upload(&other, r#"{"title":"Буйруқ of another ministry","kind":"order"}"#, Some(("f.pdf", "application/pdf", vec![9; 10])));
+    let resp = app.upload(
+        &other,
+        r#"{"title":"Буйруқ of another ministry","kind":"order"}"#,
+        Some(("f.pdf", "application/pdf", vec![9; 10])),
+    );
     assert_eq!(resp.status(), 201);
 
     let list = |q: &str| -> Value {
@@ -105,7 +128,10 @@ fn list_filters_and_pagination(backend: Backend) {
         resp.json().unwrap()
     };
     let all = list("");
-    assert_eq!(all["total"], 5, "another organisation's documents are not listed");
+    assert_eq!(
+        all["total"], 5,
+        "another organisation's documents are not listed"
+    );
     // Newest first.
     assert_eq!(all["items"][0]["title"], "Buyruq 100% tayyor");
 
@@ -127,7 +153,13 @@ fn list_filters_and_pagination(backend: Backend) {
     assert_eq!(page3["items"].as_array().unwrap().len(), 1);
     let mut ids: Vec<String> = [&page1, &page2, &page3]
         .iter()
-        .flat_map(|p| p["items"].as_array().unwrap().iter().map(|d| d["id"].as_str().unwrap().to_owned()))
+        .flat_map(|p| {
+            p["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d["id"].as_str().unwrap().to_owned())
+        })
         .collect();
     ids.sort();
     ids.dedup();
@@ -139,12 +171,22 @@ fn list_filters_and_pagination(backend: Backend) {
 }
 
 fn content_is_deduplicated(backend: Backend) {
-    let Some(app) = TestApp::start(backend) else { return };
+    let Some(app) = TestApp::start(backend) else {
+        return;
+    };
     let token = app.user("MINFIN", "registrar", &[Role::Registrar]);
     let bytes = pdf("order-v1.pdf");
     for title in ["first", "second"] {
         let meta = serde_json::json!({"title": title, "kind": "order"}).to_string();
-        assert_eq!(app.upload(&token, &meta, Some(("a.pdf", "application/pdf", bytes.clone()))).status(), 201);
+        assert_eq!(
+            app.upload(
+                &token,
+                &meta,
+                Some(("a.pdf", "application/pdf", bytes.clone()))
+            )
+            .status(),
+            201
+        );
     }
     assert_eq!(app.db.count("documents"), 2);
     assert_eq!(app.db.count("document_versions"), 2);
@@ -152,15 +194,29 @@ fn content_is_deduplicated(backend: Backend) {
 }
 
 fn health_and_openapi(backend: Backend) {
-    let Some(app) = TestApp::start(backend) else { return };
-    let health: Value = app.http.get(app.url("/healthz")).send().unwrap().json().unwrap();
+    let Some(app) = TestApp::start(backend) else {
+        return;
+    };
+    let health: Value = app
+        .http
+        .get(app.url("/healthz"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
     assert_eq!(health["status"], "ok");
     let expected = match backend {
         Backend::Sqlite => "sqlite",
         Backend::Postgres => "postgresql",
     };
     assert_eq!(health["database"], expected);
-    let spec: Value = app.http.get(app.url("/api/openapi.json")).send().unwrap().json().unwrap();
+    let spec: Value = app
+        .http
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
     assert!(spec["openapi"].as_str().unwrap().starts_with("3."));
     for path in [
         "/api/v1/documents",
@@ -168,8 +224,17 @@ fn health_and_openapi(backend: Backend) {
         "/api/v1/documents/{id}/versions",
         "/api/v1/documents/{id}/versions/{n}/content",
     ] {
-        assert!(spec["paths"][path].is_object(), "{path} missing from the OpenAPI document");
+        assert!(
+            spec["paths"][path].is_object(),
+            "{path} missing from the OpenAPI document"
+        );
     }
-    let kinds: Value = app.http.get(app.url("/api/v1/document-kinds")).send().unwrap().json().unwrap();
+    let kinds: Value = app
+        .http
+        .get(app.url("/api/v1/document-kinds"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
     assert_eq!(kinds.as_array().unwrap().len(), 6);
 }

@@ -273,7 +273,8 @@ impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some(name) = &self.pg_name {
             if let Ok(mut admin) = PgConnection::establish(&pg_admin_url()) {
-                let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
+                let _ = admin
+                    .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
             }
         }
     }
@@ -348,8 +349,17 @@ impl TestApp {
     /// Creates an organisation (if new) and a user with a token.
     pub fn user(&self, org: &str, login: &str, roles: &[Role]) -> String {
         let mut conn = self.db.conn();
-        if storage::orgs::org_by_code(&mut conn, org).unwrap().is_none() {
-            admin::add_org(&mut conn, &Actor::Operator, org, &format!("{org} вазирлиги")).unwrap();
+        if storage::orgs::org_by_code(&mut conn, org)
+            .unwrap()
+            .is_none()
+        {
+            admin::add_org(
+                &mut conn,
+                &Actor::Operator,
+                org,
+                &format!("{org} вазирлиги"),
+            )
+            .unwrap();
         }
         admin::add_user(
             &mut conn,
@@ -363,9 +373,15 @@ impl TestApp {
             },
         )
         .unwrap();
-        admin::issue_token(&mut conn, &Actor::Operator, login, "test", chrono::Duration::days(1))
-            .unwrap()
-            .secret
+        admin::issue_token(
+            &mut conn,
+            &Actor::Operator,
+            login,
+            "test",
+            chrono::Duration::days(1),
+        )
+        .unwrap()
+        .secret
     }
 
     pub fn upload(
@@ -424,7 +440,11 @@ impl TestApp {
     }
 
     pub fn get(&self, token: &str, path: &str) -> reqwest::blocking::Response {
-        self.http.get(self.url(path)).bearer_auth(token).send().unwrap()
+        self.http
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .unwrap()
     }
 }
 
@@ -439,7 +459,11 @@ impl Drop for TestApp {
 }
 
 /// Asserts a JSON error answer: status and error code.
-pub fn assert_error(resp: reqwest::blocking::Response, status: u16, code: &str) -> serde_json::Value {
+pub fn assert_error(
+    resp: reqwest::blocking::Response,
+    status: u16,
+    code: &str,
+) -> serde_json::Value {
     let got = resp.status().as_u16();
     let text = resp.text().unwrap();
     assert_eq!(got, status, "unexpected status; body: {text}");
@@ -454,5 +478,10 @@ pub fn assert_error(resp: reqwest::blocking::Response, status: u16, code: &str) 
 }
 
 pub fn pdf(name: &str) -> Vec<u8> {
-    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/examples").join(name)).unwrap()
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("docs/examples")
+            .join(name),
+    )
+    .unwrap()
 }

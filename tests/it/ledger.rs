@@ -20,7 +20,15 @@ fn seeded(backend: Backend) -> Option<(TestApp, String)> {
     let token = app.user("MINFIN", "reg", &[Role::Registrar]);
     for i in 0..3u8 {
         let meta = format!(r#"{{"title":"Xat {i}","kind":"incoming-letter"}}"#);
-        assert_eq!(app.upload(&token, &meta, Some(("x.pdf", "application/pdf", vec![i; 100]))).status(), 201);
+        assert_eq!(
+            app.upload(
+                &token,
+                &meta,
+                Some(("x.pdf", "application/pdf", vec![i; 100]))
+            )
+            .status(),
+            201
+        );
     }
     Some((app, token))
 }
@@ -32,7 +40,9 @@ fn audit(db: &TestDb) -> (i32, String) {
 }
 
 fn database_refuses_to_rewrite_the_ledger(backend: Backend) {
-    let Some((app, _)) = seeded(backend) else { return };
+    let Some((app, _)) = seeded(backend) else {
+        return;
+    };
     let before = app.db.snapshot();
     for sql in [
         "UPDATE ledger SET kind = 'forged' WHERE seq = 2",
@@ -46,7 +56,10 @@ fn database_refuses_to_rewrite_the_ledger(backend: Backend) {
     }
     if backend == Backend::Postgres {
         for table in ["ledger", "document_versions", "blobs"] {
-            let err = app.db.exec(&format!("TRUNCATE {table} CASCADE")).expect_err("truncate");
+            let err = app
+                .db
+                .exec(&format!("TRUNCATE {table} CASCADE"))
+                .expect_err("truncate");
             assert!(err.contains("append-only"), "{err}");
         }
     }
@@ -55,11 +68,16 @@ fn database_refuses_to_rewrite_the_ledger(backend: Backend) {
 }
 
 fn audit_passes_on_an_intact_chain(backend: Backend) {
-    let Some((app, _)) = seeded(backend) else { return };
+    let Some((app, _)) = seeded(backend) else {
+        return;
+    };
     let (code, out) = audit(&app.db);
     assert_eq!(code, 0, "{out}");
     let (seq, head) = ledger::head(&mut app.db.conn()).unwrap();
-    assert_eq!(out.trim(), format!("ok: {seq} entries, head {}", hex::encode(head)));
+    assert_eq!(
+        out.trim(),
+        format!("ok: {seq} entries, head {}", hex::encode(head))
+    );
     assert_eq!(seq, 6);
 }
 
@@ -87,33 +105,50 @@ fn behind_the_triggers(db: &TestDb, table: &str, sql: &str) {
 }
 
 fn audit_names_a_changed_entry(backend: Backend) {
-    let Some((app, _)) = seeded(backend) else { return };
+    let Some((app, _)) = seeded(backend) else {
+        return;
+    };
     // Change the title recorded in entry 5, keeping the rest.
     let row = ledger::get(&mut app.db.conn(), 5).unwrap().unwrap();
-    let forged = String::from_utf8(row.body).unwrap().replace("Xat 1", "Xat 9");
+    let forged = String::from_utf8(row.body)
+        .unwrap()
+        .replace("Xat 1", "Xat 9");
     let literal = match backend {
         Backend::Postgres => format!("convert_to('{}', 'UTF8')", forged.replace('\'', "''")),
         Backend::Sqlite => format!("CAST('{}' AS BLOB)", forged.replace('\'', "''")),
     };
-    behind_the_triggers(&app.db, "ledger", &format!("UPDATE ledger SET body = {literal} WHERE seq = 5"));
+    behind_the_triggers(
+        &app.db,
+        "ledger",
+        &format!("UPDATE ledger SET body = {literal} WHERE seq = 5"),
+    );
     let (code, out) = audit(&app.db);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("entry 5: changed entry"), "{out}");
 
     // The attacker also recomputes entry 5's hash: then entry 6 no longer links.
-    let fixed = docflow::core::ledger::chain_hash(&row.prev_hash.clone().try_into().unwrap(), forged.as_bytes());
+    let fixed = docflow::core::ledger::chain_hash(
+        &row.prev_hash.clone().try_into().unwrap(),
+        forged.as_bytes(),
+    );
     let hash_literal = match backend {
         Backend::Postgres => format!("decode('{}', 'hex')", hex::encode(fixed)),
         Backend::Sqlite => format!("X'{}'", hex::encode(fixed)),
     };
-    behind_the_triggers(&app.db, "ledger", &format!("UPDATE ledger SET hash = {hash_literal} WHERE seq = 5"));
+    behind_the_triggers(
+        &app.db,
+        "ledger",
+        &format!("UPDATE ledger SET hash = {hash_literal} WHERE seq = 5"),
+    );
     let (code, out) = audit(&app.db);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("entry 6: broken link"), "{out}");
 }
 
 fn audit_names_a_missing_entry_and_a_broken_link(backend: Backend) {
-    let Some((app, _)) = seeded(backend) else { return };
+    let Some((app, _)) = seeded(backend) else {
+        return;
+    };
     behind_the_triggers(&app.db, "ledger", "DELETE FROM ledger WHERE seq = 3");
     let (code, out) = audit(&app.db);
     assert_eq!(code, 1, "{out}");
@@ -121,17 +156,26 @@ fn audit_names_a_missing_entry_and_a_broken_link(backend: Backend) {
 }
 
 fn audit_names_tampered_content(backend: Backend) {
-    let Some((app, _)) = seeded(backend) else { return };
+    let Some((app, _)) = seeded(backend) else {
+        return;
+    };
     let target = docflow::core::ledger::sha256_hex(&[1u8; 100]);
     let replacement = match backend {
         Backend::Postgres => "decode('00ff', 'hex')",
         Backend::Sqlite => "X'00ff'",
     };
-    behind_the_triggers(&app.db, "blobs", &format!("UPDATE blobs SET data = {replacement} WHERE sha256 = '{target}'"));
+    behind_the_triggers(
+        &app.db,
+        "blobs",
+        &format!("UPDATE blobs SET data = {replacement} WHERE sha256 = '{target}'"),
+    );
     let (code, out) = audit(&app.db);
     assert_eq!(code, 1, "{out}");
     // "Xat 1" was document entry 5.
-    assert!(out.contains("entry 5: content does not match its hash"), "{out}");
+    assert!(
+        out.contains("entry 5: content does not match its hash"),
+        "{out}"
+    );
     assert!(out.contains(&target), "{out}");
 }
 
@@ -141,7 +185,11 @@ fn assert_linear_chain(db: &TestDb, expected_entries: i64) {
     let mut prev = docflow::core::ledger::GENESIS_HASH.to_vec();
     for (i, row) in rows.iter().enumerate() {
         assert_eq!(row.seq, i as i64 + 1, "gapless numbering");
-        assert_eq!(row.prev_hash, prev, "entry {} links to its predecessor", row.seq);
+        assert_eq!(
+            row.prev_hash, prev,
+            "entry {} links to its predecessor",
+            row.seq
+        );
         prev = row.hash.clone();
     }
     let (code, out) = audit(db);
@@ -149,7 +197,9 @@ fn assert_linear_chain(db: &TestDb, expected_entries: i64) {
 }
 
 fn concurrent_writers_leave_a_gapless_linear_chain(backend: Backend) {
-    let Some(app) = TestApp::start(backend) else { return };
+    let Some(app) = TestApp::start(backend) else {
+        return;
+    };
     let tokens: Vec<String> = (0..4)
         .map(|i| app.user("MINFIN", &format!("writer{i}"), &[Role::Registrar]))
         .collect();
@@ -159,8 +209,13 @@ fn concurrent_writers_leave_a_gapless_linear_chain(backend: Backend) {
             let app = &app;
             s.spawn(move || {
                 for i in 0..10u8 {
-                    let meta = format!(r#"{{"title":"writer {w} doc {i}","kind":"internal-memo"}}"#);
-                    let resp = app.upload(token, &meta, Some(("m.pdf", "application/pdf", vec![w as u8, i])));
+                    let meta =
+                        format!(r#"{{"title":"writer {w} doc {i}","kind":"internal-memo"}}"#);
+                    let resp = app.upload(
+                        token,
+                        &meta,
+                        Some(("m.pdf", "application/pdf", vec![w as u8, i])),
+                    );
                     assert_eq!(resp.status(), 201, "{}", resp.text().unwrap());
                 }
             });
@@ -170,7 +225,9 @@ fn concurrent_writers_leave_a_gapless_linear_chain(backend: Backend) {
 }
 
 fn two_nodes_on_one_database_share_one_chain(backend: Backend) {
-    let Some(first) = TestApp::start(backend) else { return };
+    let Some(first) = TestApp::start(backend) else {
+        return;
+    };
     let token = first.user("MINFIN", "reg", &[Role::Registrar]);
     // A second server process-equivalent: its own pool and workers, same database.
     let second = TestApp::serve(TestDb::borrowed(&first.db), Options::default());
@@ -181,7 +238,11 @@ fn two_nodes_on_one_database_share_one_chain(backend: Backend) {
             s.spawn(move || {
                 for i in 0..15u8 {
                     let meta = format!(r#"{{"title":"node {n} doc {i}","kind":"order"}}"#);
-                    let resp = app.upload(token, &meta, Some(("o.pdf", "application/pdf", pdf("order-v1.pdf"))));
+                    let resp = app.upload(
+                        token,
+                        &meta,
+                        Some(("o.pdf", "application/pdf", pdf("order-v1.pdf"))),
+                    );
                     assert_eq!(resp.status(), 201, "{}", resp.text().unwrap());
                 }
             });
@@ -189,4 +250,3 @@ fn two_nodes_on_one_database_share_one_chain(backend: Backend) {
     });
     assert_linear_chain(&first.db, base + 30);
 }
-

@@ -14,9 +14,16 @@ use crate::harness::{Backend, TestDb};
 both_backends!(readme_walkthrough_works_verbatim);
 
 pub fn readme_block(start: &str, end: &str) -> String {
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
-    let from = readme.find(start).unwrap_or_else(|| panic!("README has no {start}")) + start.len();
-    let to = readme[from..].find(end).unwrap_or_else(|| panic!("README has no {end}")) + from;
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let from = readme
+        .find(start)
+        .unwrap_or_else(|| panic!("README has no {start}"))
+        + start.len();
+    let to = readme[from..]
+        .find(end)
+        .unwrap_or_else(|| panic!("README has no {end}"))
+        + from;
     // Keep only the fenced shell blocks.
     let mut script = String::new();
     let mut inside = false;
@@ -43,7 +50,9 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 fn readme_walkthrough_works_verbatim(backend: Backend) {
-    let Some(db) = TestDb::new(backend) else { return };
+    let Some(db) = TestDb::new(backend) else {
+        return;
+    };
     let work = tempfile::tempdir().unwrap();
     copy_dir(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/examples"),
@@ -98,10 +107,16 @@ fn readme_walkthrough_works_verbatim(backend: Backend) {
     child.wait().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "walkthrough failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}");
+    assert!(
+        out.status.success(),
+        "walkthrough failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
+    );
     assert!(stdout.contains("both versions intact"), "{stdout}");
     let last = stdout.lines().last().unwrap_or("");
-    assert!(last.starts_with("ok: "), "docflow audit did not print ok: {stdout}");
+    assert!(
+        last.starts_with("ok: "),
+        "docflow audit did not print ok: {stdout}"
+    );
     if backend == Backend::Sqlite {
         assert!(work.path().join("docflow-data/docflow.db").exists());
     }

@@ -4,5 +4,4 @@ DROP TABLE blobs;
 DROP TABLE api_tokens;
 DROP TABLE users;
 DROP TABLE organisations;
-DROP TABLE write_lock;
 DROP TABLE ledger;

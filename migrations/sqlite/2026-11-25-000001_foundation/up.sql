@@ -13,15 +13,6 @@ CREATE TABLE ledger (
 );
 CREATE INDEX ledger_subject_idx ON ledger (subject, seq);
 
--- One row; every write transaction updates it first, which takes SQLite's
--- write lock at the start (the effect of BEGIN IMMEDIATE) so appends are
--- serialised and never fail on a stale snapshot.
-CREATE TABLE write_lock (
-    id      INTEGER PRIMARY KEY CHECK (id = 1),
-    counter BIGINT NOT NULL
-);
-INSERT INTO write_lock (id, counter) VALUES (1, 0);
-
 CREATE TABLE organisations (
     id         TEXT PRIMARY KEY,
     code       TEXT NOT NULL UNIQUE,

@@ -8,9 +8,10 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 use docflow::config::{self, FileConfig};
+use docflow::core::checkpoint::NoteSigner;
 use docflow::domain::{Role, Roles};
 use docflow::service::{admin, Actor, ServiceError};
-use docflow::storage::{self, audit, orgs, DatabaseUrl, DbConnection};
+use docflow::storage::{self, audit, orgs, transparency, DatabaseUrl, DbConnection};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -39,6 +40,11 @@ pub struct Cli {
     /// Where the embedded database and the server's files live.
     #[arg(long, global = true, env = "DOCFLOW_DATA_DIR", value_name = "DIR")]
     data_dir: Option<PathBuf>,
+    /// The log's signing key (a signed-note private key file). Default:
+    /// DATA_DIR/log.key, created on first use with mode 0600. Every node on
+    /// one database needs the same key.
+    #[arg(long, global = true, env = "DOCFLOW_LOG_KEY", value_name = "FILE")]
+    log_key: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -175,17 +181,42 @@ enum TokenCommand {
 struct Resolved {
     file: FileConfig,
     url: DatabaseUrl,
+    data_dir: PathBuf,
+    log_key: Option<PathBuf>,
+}
+
+impl Resolved {
+    /// The log key, registered with the database (refused if it differs).
+    fn log_signer(&self, conn: &mut DbConnection) -> anyhow::Result<NoteSigner> {
+        let origin = self
+            .file
+            .log_origin
+            .clone()
+            .unwrap_or_else(|| docflow::logkey::DEFAULT_ORIGIN.to_owned());
+        let signer = docflow::logkey::load_or_create(
+            self.log_key.as_deref().or(self.file.log_key.as_deref()),
+            &self.data_dir,
+            &origin,
+        )?;
+        transparency::register_key(conn, &signer.verifier())?;
+        Ok(signer)
+    }
 }
 
 impl Cli {
     fn resolve(&self) -> anyhow::Result<Resolved> {
         let file = FileConfig::load(self.config.as_deref())?;
-        let (url, _data_dir) = config::database(
+        let (url, data_dir) = config::database(
             &file,
             self.database_url.as_deref(),
             self.data_dir.as_deref(),
         )?;
-        Ok(Resolved { file, url })
+        Ok(Resolved {
+            file,
+            url,
+            data_dir,
+            log_key: self.log_key.clone(),
+        })
     }
 }
 
@@ -215,13 +246,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit => run_audit(&resolved.url),
         Command::Admin { command } => {
             let (mut conn, _) = connect_and_migrate(&resolved.url)?;
-            run_admin(&mut conn, command)
+            let log = resolved.log_signer(&mut conn)?;
+            run_admin(&mut conn, &log, command)
         }
     }
 }
 
 fn serve(resolved: Resolved, args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let Resolved { file, url } = resolved;
+    let file = &resolved.file;
+    let url = resolved.url.clone();
     let bind = args
         .bind
         .or(file.bind.clone())
@@ -233,7 +266,7 @@ fn serve(resolved: Resolved, args: ServeArgs) -> anyhow::Result<ExitCode> {
     if max_upload_bytes == 0 {
         bail!("--max-upload-bytes must be positive");
     }
-    let kinds = config::document_kinds(&file, args.document_kinds.as_deref())?;
+    let kinds = config::document_kinds(file, args.document_kinds.as_deref())?;
     let pool_size = args
         .pool_size
         .or(file.pool_size)
@@ -243,6 +276,7 @@ fn serve(resolved: Resolved, args: ServeArgs) -> anyhow::Result<ExitCode> {
     for m in &applied {
         tracing::info!(migration = %m, "applied migration");
     }
+    let log = resolved.log_signer(&mut conn)?;
     let no_orgs = orgs::list_orgs(&mut conn)?.is_empty();
     drop(conn);
     let pool = storage::pool(&url, pool_size)?;
@@ -252,6 +286,7 @@ fn serve(resolved: Resolved, args: ServeArgs) -> anyhow::Result<ExitCode> {
         "docflow listening on http://{addr} (database: {})",
         url.redacted()
     );
+    println!("log key: {}", log.verifier());
     if no_orgs {
         println!(
             "\nNo organisation yet. Create the first one, its admin, and a token \
@@ -268,6 +303,7 @@ fn serve(resolved: Resolved, args: ServeArgs) -> anyhow::Result<ExitCode> {
     });
     let state = docflow::http::AppState {
         pool,
+        log: std::sync::Arc::new(log),
         kinds,
         max_upload_bytes,
         backend: url.backend_name(),
@@ -330,6 +366,10 @@ fn run_audit(url: &DatabaseUrl) -> anyhow::Result<ExitCode> {
                 report.entries,
                 hex::encode(report.head)
             );
+            eprintln!(
+                "audit: {} signed checkpoints and {} contents verified",
+                report.checkpoints, report.blobs
+            );
             Ok(ExitCode::SUCCESS)
         }
         Some(problem) => {
@@ -347,12 +387,16 @@ fn roles(names: &[String]) -> Result<Roles, ServiceError> {
     Ok(Roles::new(parsed)?)
 }
 
-fn run_admin(conn: &mut DbConnection, command: AdminCommand) -> anyhow::Result<ExitCode> {
+fn run_admin(
+    conn: &mut DbConnection,
+    log: &NoteSigner,
+    command: AdminCommand,
+) -> anyhow::Result<ExitCode> {
     let actor = Actor::Operator;
     match command {
         AdminCommand::Org { command } => match command {
             OrgCommand::Add { code, name } => {
-                let org = admin::add_org(conn, &actor, &code, &name)?;
+                let org = admin::add_org(conn, log, &actor, &code, &name)?;
                 println!(
                     "organisation {} created: {} ({})",
                     org.code, org.name, org.id
@@ -374,6 +418,7 @@ fn run_admin(conn: &mut DbConnection, command: AdminCommand) -> anyhow::Result<E
             } => {
                 let (user, org) = admin::add_user(
                     conn,
+                    log,
                     &actor,
                     admin::NewUser {
                         org_code: &org,
@@ -407,7 +452,7 @@ fn run_admin(conn: &mut DbConnection, command: AdminCommand) -> anyhow::Result<E
             } => {
                 let ttl = chrono::Duration::try_days(ttl_days)
                     .ok_or_else(|| anyhow::anyhow!("--ttl-days is out of range"))?;
-                let issued = admin::issue_token(conn, &actor, &login, &label, ttl)?;
+                let issued = admin::issue_token(conn, log, &actor, &login, &label, ttl)?;
                 eprintln!(
                     "token {} for {login}, expires {} UTC; it is shown only now:",
                     issued.row.id, issued.row.expires_at
@@ -415,7 +460,7 @@ fn run_admin(conn: &mut DbConnection, command: AdminCommand) -> anyhow::Result<E
                 println!("{}", issued.secret);
             }
             TokenCommand::Revoke { id } => {
-                let token = admin::revoke_token(conn, &actor, &id)?;
+                let token = admin::revoke_token(conn, log, &actor, &id)?;
                 println!("token {} revoked", token.id);
             }
             TokenCommand::List { login } => {

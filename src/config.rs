@@ -40,6 +40,10 @@ pub struct FileConfig {
     pub max_upload_bytes: Option<u64>,
     pub document_kinds: Option<Vec<String>>,
     pub pool_size: Option<u32>,
+    /// The log key file (`--log-key`).
+    pub log_key: Option<PathBuf>,
+    /// The origin (and key name) of a log key created on first start.
+    pub log_origin: Option<String>,
 }
 
 impl FileConfig {

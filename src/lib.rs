@@ -9,6 +9,7 @@
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod logkey;
 pub mod service;
 pub mod storage;
 

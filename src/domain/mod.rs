@@ -111,6 +111,9 @@ impl Roles {
     }
 }
 
+/// Who may read any ledger entry of the instance.
+pub const READS_LEDGER: &[Role] = &[Role::Admin, Role::Auditor];
+
 /// Who may register documents and add versions.
 pub const REGISTERS_DOCUMENTS: &[Role] = &[Role::Admin, Role::Registrar];
 

@@ -275,6 +275,7 @@ pub async fn create(
         .file
         .ok_or_else(|| ApiError::BadRequest("the file part is missing".into()))?;
     let kinds = state.kinds.clone();
+    let log = state.log.clone();
     let (doc, version) = blocking(state.pool.clone(), move |conn| {
         let upload = Upload::new(
             file.filename.as_deref(),
@@ -283,6 +284,7 @@ pub async fn create(
         );
         svc::create(
             conn,
+            &log,
             &kinds,
             &user,
             NewDocument {
@@ -334,13 +336,14 @@ pub async fn add_version(
         .file
         .ok_or_else(|| ApiError::BadRequest("the file part is missing".into()))?;
     let id = path.into_inner();
+    let log = state.log.clone();
     let (doc, version) = blocking(state.pool.clone(), move |conn| {
         let upload = Upload::new(
             file.filename.as_deref(),
             file.content_type.as_deref(),
             file.data,
         );
-        svc::add_version(conn, &user, &id, base_version, upload)
+        svc::add_version(conn, &log, &user, &id, base_version, upload)
     })
     .await?;
     Ok(HttpResponse::Created()

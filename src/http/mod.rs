@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod documents;
 pub mod error;
+pub mod ledger;
 pub mod openapi;
 
 use std::net::TcpListener;
@@ -20,6 +21,8 @@ use error::{blocking, ApiError};
 /// What every handler shares.
 pub struct AppState {
     pub pool: Pool,
+    /// Signs a checkpoint after every write.
+    pub log: std::sync::Arc<docflow_core::checkpoint::NoteSigner>,
     pub kinds: DocumentKinds,
     pub max_upload_bytes: u64,
     pub backend: &'static str,
@@ -47,6 +50,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(
                     "/documents/{id}/versions/{n}/content",
                     web::get().to(documents::content),
+                )
+                .route("/documents/{id}/history", web::get().to(ledger::history))
+                .route("/ledger/checkpoint", web::get().to(ledger::checkpoint))
+                .route("/ledger/checkpoints", web::get().to(ledger::checkpoints))
+                .route("/ledger/key", web::get().to(ledger::key))
+                .route("/ledger/leaves", web::get().to(ledger::leaves))
+                .route("/ledger/entries/{seq}", web::get().to(ledger::entry))
+                .route("/ledger/proof/inclusion", web::get().to(ledger::inclusion))
+                .route(
+                    "/ledger/proof/consistency",
+                    web::get().to(ledger::consistency),
                 ),
         );
 }

@@ -4,7 +4,7 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{documents, error};
+use super::{documents, error, ledger};
 
 struct BearerAuth;
 
@@ -34,12 +34,21 @@ impl Modify for BearerAuth {
         documents::add_version,
         documents::versions,
         documents::content,
+        ledger::history,
+        ledger::checkpoint,
+        ledger::checkpoints,
+        ledger::key,
+        ledger::leaves,
+        ledger::entry,
+        ledger::inclusion,
+        ledger::consistency,
     ),
     components(schemas(error::ErrorBody)),
     modifiers(&BearerAuth),
     tags(
         (name = "documents", description = "Documents and their immutable versions"),
         (name = "users", description = "The signed-in user"),
+        (name = "ledger", description = "The transparency log: checkpoints, proofs, entries"),
         (name = "service", description = "Health")
     )
 )]

@@ -1,6 +1,7 @@
 //! Organisations, users and API tokens.
 
 use chrono::{DateTime, Duration, Utc};
+use docflow_core::checkpoint::NoteSigner;
 use rand::RngCore;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -16,6 +17,7 @@ pub const TOKEN_PREFIX: &str = "dft_";
 
 pub fn add_org(
     conn: &mut DbConnection,
+    log: &NoteSigner,
     actor: &Actor,
     code: &str,
     name: &str,
@@ -23,7 +25,7 @@ pub fn add_org(
     check_org_code(code)?;
     check_text("name", name, 300)?;
     let now = storage::now();
-    write_tx(conn, |c| {
+    write_tx(conn, log, |c| {
         if orgs::org_by_code(c, code)?.is_some() {
             return Err(ServiceError::Conflict(format!(
                 "an organisation with code {code} already exists"
@@ -60,6 +62,7 @@ pub struct NewUser<'a> {
 
 pub fn add_user(
     conn: &mut DbConnection,
+    log: &NoteSigner,
     actor: &Actor,
     new: NewUser<'_>,
 ) -> Result<(UserRow, OrgRow), ServiceError> {
@@ -67,7 +70,7 @@ pub fn add_user(
     check_text("name", new.full_name, 300)?;
     check_text("position", new.position, 300)?;
     let now = storage::now();
-    write_tx(conn, |c| {
+    write_tx(conn, log, |c| {
         let org =
             orgs::org_by_code(c, new.org_code)?.ok_or(ServiceError::NotFound("organisation"))?;
         if orgs::user_by_login(c, new.login)?.is_some() {
@@ -118,6 +121,7 @@ pub fn hash_token(secret: &str) -> [u8; 32] {
 
 pub fn issue_token(
     conn: &mut DbConnection,
+    log: &NoteSigner,
     actor: &Actor,
     login: &str,
     label: &str,
@@ -136,7 +140,7 @@ pub fn issue_token(
         base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, raw)
     );
     let now = storage::now();
-    write_tx(conn, |c| {
+    write_tx(conn, log, |c| {
         let user = orgs::user_by_login(c, login)?.ok_or(ServiceError::NotFound("user"))?;
         let row = TokenRow {
             id: new_id(),
@@ -171,11 +175,12 @@ pub fn issue_token(
 
 pub fn revoke_token(
     conn: &mut DbConnection,
+    log: &NoteSigner,
     actor: &Actor,
     token_id: &str,
 ) -> Result<TokenRow, ServiceError> {
     let now = storage::now();
-    write_tx(conn, |c| {
+    write_tx(conn, log, |c| {
         let mut token = orgs::token_by_id(c, token_id)?.ok_or(ServiceError::NotFound("token"))?;
         if token.revoked_at.is_some() {
             return Err(ServiceError::Conflict(

@@ -1,5 +1,6 @@
 //! Documents and their immutable versions.
 
+use docflow_core::checkpoint::NoteSigner;
 use serde_json::json;
 
 use super::{new_id, Actor, AuthUser, ServiceError};
@@ -61,6 +62,7 @@ fn version_facts(
 
 pub fn create(
     conn: &mut DbConnection,
+    log: &NoteSigner,
     kinds: &DocumentKinds,
     user: &AuthUser,
     new: NewDocument,
@@ -75,7 +77,7 @@ pub fn create(
     let size = size_of(&upload)?;
     let now = storage::now();
     let actor = Actor::User(user.clone());
-    write_tx(conn, |c| {
+    write_tx(conn, log, |c| {
         let doc = DocumentRow {
             id: new_id(),
             org_id: user.org_id.clone(),
@@ -124,6 +126,7 @@ pub fn create(
 /// the client saw: two people editing at once do not silently overwrite.
 pub fn add_version(
     conn: &mut DbConnection,
+    log: &NoteSigner,
     user: &AuthUser,
     document_id: &str,
     base_version: Option<i32>,
@@ -136,7 +139,7 @@ pub fn add_version(
     let size = size_of(&upload)?;
     let now = storage::now();
     let actor = Actor::User(user.clone());
-    write_tx(conn, |c| {
+    write_tx(conn, log, |c| {
         let mut doc = store::document_in_org(c, &user.org_id, document_id)?
             .ok_or(ServiceError::NotFound("document"))?;
         if let Some(base) = base_version {

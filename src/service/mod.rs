@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod documents;
+pub mod ledger;
 
 use crate::domain::{Invalid, Roles};
 use crate::storage::StorageError;

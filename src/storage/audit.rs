@@ -7,7 +7,11 @@
 use std::collections::HashMap;
 use std::fmt;
 
+use docflow_core::checkpoint::{open_checkpoint, NoteVerifier};
 use docflow_core::ledger::{chain_hash, sha256_hex, Entry, GENESIS_HASH};
+use docflow_core::merkle::{self, CompactRange, Hash, NodeId};
+
+use super::transparency::{self, CheckpointRow};
 
 use super::{documents, ledger, DbConnection, StorageError};
 
@@ -25,6 +29,10 @@ pub enum ProblemKind {
     BrokenLink,
     /// Stored content does not match the SHA-256 it was recorded with.
     ContentMismatch,
+    /// A signed checkpoint is invalid or does not match the entries.
+    BadCheckpoint,
+    /// A stored Merkle tree node does not match the entries.
+    BadTreeNode,
 }
 
 impl fmt::Display for ProblemKind {
@@ -34,6 +42,8 @@ impl fmt::Display for ProblemKind {
             ProblemKind::MissingEntry => "missing entry",
             ProblemKind::BrokenLink => "broken link",
             ProblemKind::ContentMismatch => "content does not match its hash",
+            ProblemKind::BadCheckpoint => "bad checkpoint",
+            ProblemKind::BadTreeNode => "bad tree node",
         })
     }
 }
@@ -57,6 +67,7 @@ pub struct Report {
     pub entries: i64,
     pub head: [u8; 32],
     pub blobs: i64,
+    pub checkpoints: i64,
     pub problem: Option<Problem>,
 }
 
@@ -82,9 +93,14 @@ pub fn run(
         entries: 0,
         head: GENESIS_HASH,
         blobs: 0,
+        checkpoints: 0,
         problem: None,
     };
     if let Some(p) = check_chain(conn, &mut report, progress)? {
+        report.problem = Some(p);
+        return Ok(report);
+    }
+    if let Some(p) = check_tree(conn, &mut report)? {
         report.problem = Some(p);
         return Ok(report);
     }
@@ -275,4 +291,160 @@ fn check_content(
         progress(Progress::Blobs(report.blobs));
         after = next_after;
     }
+}
+
+/// Replays the entries into a Merkle tree: every stored node must match,
+/// and every stored checkpoint must be validly signed, carry the root of the
+/// entries up to its size, and be consistent with the one before it.
+fn check_tree(
+    conn: &mut DbConnection,
+    report: &mut Report,
+) -> Result<Option<Problem>, StorageError> {
+    let verifier = match transparency::registered_key(conn)? {
+        Some(text) => match NoteVerifier::parse(&text) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                return Ok(Some(Problem {
+                    seq: 0,
+                    kind: ProblemKind::BadCheckpoint,
+                    detail: format!("the registered log key is malformed: {e}"),
+                }))
+            }
+        },
+        None => None,
+    };
+    let mut range = CompactRange::empty();
+    let mut previous: Option<(u64, Hash)> = None;
+    let mut pending: std::collections::VecDeque<CheckpointRow> = Default::default();
+    let mut checkpoints_after = 0u64;
+    let mut after = 0i64;
+    let bad = |seq: u64, kind, detail: String| {
+        Ok(Some(Problem {
+            seq: i64::try_from(seq).unwrap_or(i64::MAX),
+            kind,
+            detail,
+        }))
+    };
+    loop {
+        let rows = ledger::page(conn, after, PAGE)?;
+        let Some(last) = rows.last() else { break };
+        after = last.seq;
+        let mut built: Vec<(NodeId, Hash)> = Vec::with_capacity(rows.len() * 2);
+        let mut at_checkpoint: Vec<(u64, Hash)> = Vec::new();
+        for row in &rows {
+            built.extend(range.append(merkle::leaf_hash(&row.body)));
+            at_checkpoint.push((range.size(), range.root()));
+        }
+        let ids: Vec<NodeId> = built.iter().map(|(id, _)| *id).collect();
+        let stored = transparency::nodes(conn, &ids)?;
+        for (id, hash) in &built {
+            let first_leaf = id.index << id.level;
+            match stored.get(id) {
+                Some(h) if h == hash => {}
+                Some(h) => {
+                    return bad(
+                        first_leaf + 1,
+                        ProblemKind::BadTreeNode,
+                        format!(
+                            "stored node {id:?} is {} but the entries give {}",
+                            hex::encode(h),
+                            hex::encode(hash)
+                        ),
+                    )
+                }
+                // Nodes past the last checkpoint may not be written yet.
+                None if first_leaf + (1u64 << id.level) > transparency::tree_size(conn)? => {}
+                None => {
+                    return bad(
+                        first_leaf + 1,
+                        ProblemKind::BadTreeNode,
+                        format!("stored node {id:?} is missing"),
+                    )
+                }
+            }
+        }
+        // Checkpoints whose size falls within this page.
+        loop {
+            if pending.is_empty() {
+                pending.extend(transparency::checkpoints_after(
+                    conn,
+                    checkpoints_after,
+                    PAGE,
+                )?);
+            }
+            let Some(cp) = pending.front().cloned() else {
+                break;
+            };
+            let size = u64::try_from(cp.tree_size).unwrap_or(0);
+            if size > range.size() {
+                break;
+            }
+            pending.pop_front();
+            checkpoints_after = size;
+            let Some((_, root)) = at_checkpoint.iter().find(|(s, _)| *s == size).copied() else {
+                continue;
+            };
+            if let Some(p) = check_checkpoint(conn, verifier.as_ref(), &cp, size, root, previous)? {
+                return Ok(Some(p));
+            }
+            previous = Some((size, root));
+            report.checkpoints += 1;
+        }
+    }
+    // A checkpoint beyond the entries means the end of the log was cut off.
+    if pending.is_empty() {
+        pending.extend(transparency::checkpoints_after(conn, checkpoints_after, 1)?);
+    }
+    if let Some(cp) = pending.front() {
+        return bad(
+            range.size() + 1,
+            ProblemKind::MissingEntry,
+            format!(
+                "checkpoint of size {} was signed, but the log has only {} entries",
+                cp.tree_size,
+                range.size()
+            ),
+        );
+    }
+    Ok(None)
+}
+
+fn check_checkpoint(
+    conn: &mut DbConnection,
+    verifier: Option<&NoteVerifier>,
+    cp: &CheckpointRow,
+    size: u64,
+    root: Hash,
+    previous: Option<(u64, Hash)>,
+) -> Result<Option<Problem>, StorageError> {
+    let problem = |detail: String| {
+        Ok(Some(Problem {
+            seq: cp.tree_size,
+            kind: ProblemKind::BadCheckpoint,
+            detail: format!("checkpoint of size {size}: {detail}"),
+        }))
+    };
+    let Some(verifier) = verifier else {
+        return problem("no log key is registered to check it with".into());
+    };
+    let signed = match open_checkpoint(verifier, &cp.note) {
+        Ok(c) => c,
+        Err(e) => return problem(format!("its signature does not verify: {e}")),
+    };
+    if signed.size != size || signed.root != root || cp.root.as_slice() != root.as_slice() {
+        return problem(format!(
+            "it signs root {} but the entries give {}",
+            hex::encode(signed.root),
+            hex::encode(root)
+        ));
+    }
+    if let Some((old_size, old_root)) = previous {
+        let proof = transparency::consistency_proof(conn, old_size, size)?;
+        if let Err(e) = merkle::verify_consistency(old_size, size, &old_root, &root, &proof) {
+            return problem(format!(
+                "not consistent with the checkpoint of size {old_size}: {e}"
+            ));
+        }
+    }
+    Ok(None)
 }

@@ -96,6 +96,15 @@ pub fn page(
         .load(conn)?)
 }
 
+/// The numbers of every entry about `subject`, oldest first.
+pub fn seqs_of_subject(conn: &mut DbConnection, subject: &str) -> Result<Vec<i64>, StorageError> {
+    Ok(ledger::table
+        .filter(ledger::subject.eq(subject))
+        .order(ledger::seq.asc())
+        .select(ledger::seq)
+        .load(conn)?)
+}
+
 pub fn count(conn: &mut DbConnection) -> Result<i64, StorageError> {
     Ok(ledger::table.count().get_result(conn)?)
 }

@@ -10,6 +10,7 @@ pub mod ledger;
 pub mod models;
 pub mod orgs;
 pub mod schema;
+pub mod transparency;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -50,6 +51,11 @@ pub enum StorageError {
     BadUrl(String),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
+    #[error(
+        "this database's log is signed by {database}, but this node's log key is {ours}; \
+         give every node the same key (--log-key)"
+    )]
+    WrongLogKey { database: String, ours: String },
 }
 
 /// Where the data lives, parsed from `DATABASE_URL` or the data directory.
@@ -214,6 +220,24 @@ pub fn migrate(conn: &mut DbConnection) -> Result<Vec<String>, StorageError> {
 /// Called inside another write transaction, it nests as a savepoint (the
 /// lock is already held).
 pub fn write_tx<T, E>(
+    conn: &mut DbConnection,
+    log: &docflow_core::checkpoint::NoteSigner,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error> + From<StorageError>,
+{
+    write_tx_unsealed(conn, |c| {
+        let value = f(c)?;
+        // The new entries become leaves and a signed checkpoint covers
+        // them, in this same transaction.
+        transparency::seal(c, log, now())?;
+        Ok(value)
+    })
+}
+
+/// [`write_tx`] without sealing: only for changes that append no entry.
+pub(crate) fn write_tx_unsealed<T, E>(
     conn: &mut DbConnection,
     f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
 ) -> Result<T, E>

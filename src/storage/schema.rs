@@ -98,3 +98,27 @@ diesel::allow_tables_to_appear_in_same_query!(
     documents,
     document_versions,
 );
+
+diesel::table! {
+    merkle_nodes (level, idx) {
+        level -> Integer,
+        idx -> BigInt,
+        hash -> Binary,
+    }
+}
+
+diesel::table! {
+    checkpoints (tree_size) {
+        tree_size -> BigInt,
+        root -> Binary,
+        note -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    log_keys (verifier) {
+        verifier -> Text,
+        created_at -> Timestamp,
+    }
+}

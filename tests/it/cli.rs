@@ -284,6 +284,8 @@ fn serve_prints_where_it_listens_and_how_to_start(backend: Backend) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_docflow"))
         .args(["serve", "--bind", "127.0.0.1:0"])
         .env("DATABASE_URL", &db.url_string)
+        .env("DOCFLOW_LOG_KEY", db.dir.path().join("log.key"))
+        .current_dir(db.dir.path())
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -297,7 +299,7 @@ fn serve_prints_where_it_listens_and_how_to_start(backend: Backend) {
         .unwrap_or_else(|| panic!("{first}"))
         .to_owned();
     let mut rest = String::new();
-    for line in lines.by_ref().take(6) {
+    for line in lines.by_ref().take(8) {
         rest.push_str(&line.unwrap());
         rest.push('\n');
     }

@@ -14,10 +14,28 @@ use std::thread::JoinHandle;
 
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection, RunQueryDsl};
+use docflow::core::checkpoint::NoteSigner;
 use docflow::domain::{DocumentKinds, Role, Roles};
 use docflow::service::{admin, Actor};
 use docflow::storage::{self, DatabaseUrl, DbConnection};
 use sha2::{Digest, Sha256};
+
+/// The log key every test server and CLI run uses (examples only).
+pub fn log_signer() -> NoteSigner {
+    NoteSigner::new(
+        "docflow.test/log",
+        ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]),
+    )
+    .unwrap()
+}
+
+/// Writes the test log key where `docflow` finds it (mode 0600).
+pub fn write_log_key(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join("log.key");
+    std::fs::write(&path, log_signer().signer_key_string()).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -159,6 +177,7 @@ pub struct TestDb {
 impl TestDb {
     pub fn new(backend: Backend) -> Option<TestDb> {
         let dir = tempfile::tempdir().unwrap();
+        write_log_key(dir.path());
         match backend {
             Backend::Sqlite => {
                 let path = dir.path().join("docflow.db");
@@ -208,7 +227,11 @@ impl TestDb {
             url: other.url.clone(),
             url_string: other.url_string.clone(),
             pg_name: None,
-            dir: tempfile::tempdir().unwrap(),
+            dir: {
+                let dir = tempfile::tempdir().unwrap();
+                write_log_key(dir.path());
+                dir
+            },
         }
     }
 
@@ -246,6 +269,7 @@ impl TestDb {
             .args(args)
             .env("DATABASE_URL", &self.url_string)
             .env("RUST_LOG", "warn")
+            .env("DOCFLOW_LOG_KEY", self.dir.path().join("log.key"))
             .env_remove("DOCFLOW_CONFIG")
             .current_dir(self.dir.path())
             .output()
@@ -315,8 +339,11 @@ impl TestApp {
         let pool = storage::pool(&db.url, 8).unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
+        let log = log_signer();
+        docflow::storage::transparency::register_key(&mut db.conn(), &log.verifier()).unwrap();
         let state = docflow::http::AppState {
             pool,
+            log: std::sync::Arc::new(log),
             kinds: DocumentKinds::default(),
             max_upload_bytes: options.max_upload_bytes,
             backend: db.url.backend_name(),
@@ -355,6 +382,7 @@ impl TestApp {
         {
             admin::add_org(
                 &mut conn,
+                &log_signer(),
                 &Actor::Operator,
                 org,
                 &format!("{org} вазирлиги"),
@@ -363,6 +391,7 @@ impl TestApp {
         }
         admin::add_user(
             &mut conn,
+            &log_signer(),
             &Actor::Operator,
             admin::NewUser {
                 org_code: org,
@@ -375,6 +404,7 @@ impl TestApp {
         .unwrap();
         admin::issue_token(
             &mut conn,
+            &log_signer(),
             &Actor::Operator,
             login,
             "test",

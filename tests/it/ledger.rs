@@ -11,6 +11,8 @@ both_backends!(
     audit_names_a_changed_entry,
     audit_names_a_missing_entry_and_a_broken_link,
     audit_names_tampered_content,
+    audit_names_a_cut_off_tail,
+    audit_names_a_forged_checkpoint,
     concurrent_writers_leave_a_gapless_linear_chain,
     two_nodes_on_one_database_share_one_chain
 );
@@ -192,6 +194,27 @@ fn assert_linear_chain(db: &TestDb, expected_entries: i64) {
         );
         prev = row.hash.clone();
     }
+    // The tree covers every entry, and its signed root matches a
+    // recomputation from the entries themselves.
+    let mut conn = db.conn();
+    let checkpoint = docflow::storage::transparency::latest_checkpoint(&mut conn)
+        .unwrap()
+        .unwrap();
+    assert_eq!(checkpoint.tree_size, expected_entries);
+    let leaves: Vec<_> = rows
+        .iter()
+        .map(|r| docflow::core::merkle::leaf_hash(&r.body))
+        .collect();
+    let opened = docflow::core::checkpoint::open_checkpoint(
+        &crate::harness::log_signer().verifier(),
+        &checkpoint.note,
+    )
+    .unwrap();
+    assert_eq!(
+        opened.root,
+        docflow::core::merkle::root_from_leaves(&leaves)
+    );
+    assert_eq!(opened.size as i64, expected_entries);
     let (code, out) = audit(db);
     assert_eq!(code, 0, "{out}");
 }
@@ -249,4 +272,65 @@ fn two_nodes_on_one_database_share_one_chain(backend: Backend) {
         }
     });
     assert_linear_chain(&first.db, base + 30);
+}
+
+fn audit_names_a_cut_off_tail(backend: Backend) {
+    let Some((app, _)) = seeded(backend) else {
+        return;
+    };
+    // Cut off the last entry and everything that refers to it: the chain
+    // alone cannot see this, the signed checkpoint of size 6 can.
+    app.db
+        .exec("CREATE TABLE doomed AS SELECT document_id AS id FROM document_versions WHERE ledger_seq = 6")
+        .unwrap();
+    match app.db.backend() {
+        Backend::Postgres => app.db.exec(
+            "ALTER TABLE document_versions DISABLE TRIGGER USER; DELETE FROM document_versions WHERE ledger_seq = 6; \
+             ALTER TABLE document_versions ENABLE TRIGGER USER; DELETE FROM documents WHERE id IN (SELECT id FROM doomed)",
+        ),
+        Backend::Sqlite => app.db.exec(
+            "DROP TRIGGER versions_no_delete; PRAGMA foreign_keys = OFF; DELETE FROM document_versions WHERE ledger_seq = 6; \
+             DELETE FROM documents WHERE id IN (SELECT id FROM doomed)",
+        ),
+    }
+    .unwrap();
+    behind_the_triggers(&app.db, "ledger", "DELETE FROM ledger WHERE seq = 6");
+    let (code, out) = audit(&app.db);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("entry 6: missing entry"), "{out}");
+    assert!(out.contains("checkpoint of size 6"), "{out}");
+}
+
+fn audit_names_a_forged_checkpoint(backend: Backend) {
+    let Some((app, _)) = seeded(backend) else {
+        return;
+    };
+    // Re-sign checkpoint 4 with another key: the registered key refuses it.
+    let forger = docflow::core::checkpoint::NoteSigner::new(
+        "docflow.test/log",
+        ed25519_dalek::SigningKey::from_bytes(&[9u8; 32]),
+    )
+    .unwrap();
+    let mut conn = app.db.conn();
+    let row = docflow::storage::transparency::checkpoint_at(&mut conn, 4)
+        .unwrap()
+        .unwrap();
+    let body = docflow::core::checkpoint::unverified_note_text(&row.note).unwrap();
+    let forged = forger.sign(body).unwrap().replace('\'', "''");
+    let table = "checkpoints";
+    match backend {
+        Backend::Postgres => behind_the_triggers(&app.db, table, &format!("UPDATE checkpoints SET note = '{forged}' WHERE tree_size = 4")),
+        Backend::Sqlite => app
+            .db
+            .exec(&format!("DROP TRIGGER checkpoints_no_update; UPDATE checkpoints SET note = '{forged}' WHERE tree_size = 4"))
+            .unwrap(),
+    }
+    let (code, out) = audit(&app.db);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(
+            "entry 4: bad checkpoint: checkpoint of size 4: its signature does not verify"
+        ),
+        "{out}"
+    );
 }

@@ -9,3 +9,4 @@ mod documents;
 mod errors;
 mod ledger;
 mod readme;
+mod transparency;

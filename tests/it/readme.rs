@@ -120,4 +120,8 @@ fn readme_walkthrough_works_verbatim(backend: Backend) {
     if backend == Backend::Sqlite {
         assert!(work.path().join("docflow-data/docflow.db").exists());
     }
+    // The log key was created on first start, readable by its owner only.
+    use std::os::unix::fs::PermissionsExt;
+    let key = std::fs::metadata(work.path().join("docflow-data/log.key")).unwrap();
+    assert_eq!(key.permissions().mode() & 0o777, 0o600);
 }

@@ -272,6 +272,22 @@ mod tests {
     }
 
     #[test]
+    fn second_vector_decodes_and_chains_from_the_first() {
+        let bytes = include_bytes!("../../../docs/vectors/ledger-entry-2.txt");
+        let entry = Entry::decode(bytes).unwrap();
+        assert_eq!(entry.seq, 2);
+        assert_eq!(entry.subject_prev, 1);
+        let first = chain_hash(
+            &GENESIS_HASH,
+            include_bytes!("../../../docs/vectors/ledger-entry-1.txt"),
+        );
+        assert_eq!(
+            hex::encode(chain_hash(&first, bytes)),
+            include_str!("../../../docs/vectors/ledger-entry-2.chain-hash").trim()
+        );
+    }
+
+    #[test]
     fn newline_in_a_field_is_refused() {
         let mut e = sample();
         e.kind = "a\nb".into();

@@ -8,5 +8,6 @@ pub mod checkpoint;
 pub mod keys;
 pub mod ledger;
 pub mod merkle;
+pub mod receipt;
 pub mod statement;
 pub mod x509;

@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use docflow::config::{self, FileConfig};
 use docflow::core::checkpoint::NoteSigner;
 use docflow::domain::{Role, Roles};
+use docflow::service::keys::{self, KeyInput, TrustStore};
 use docflow::service::{admin, Actor, ServiceError};
 use docflow::storage::{self, audit, orgs, transparency, DatabaseUrl, DbConnection};
 
@@ -45,6 +46,17 @@ pub struct Cli {
     /// one database needs the same key.
     #[arg(long, global = true, env = "DOCFLOW_LOG_KEY", value_name = "FILE")]
     log_key: Option<PathBuf>,
+    /// PEM file of the CA certificates trusted for users' X.509 keys.
+    #[arg(
+        long,
+        global = true,
+        env = "DOCFLOW_TRUST_ANCHORS",
+        value_name = "FILE"
+    )]
+    trust_anchors: Option<PathBuf>,
+    /// PEM file of certificate revocation lists from those CAs.
+    #[arg(long, global = true, env = "DOCFLOW_CRLS", value_name = "FILE")]
+    crls: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -58,10 +70,72 @@ enum Command {
     /// Recompute the whole chain of hashes and every content hash; exit 1 on
     /// the first problem, naming the entry.
     Audit,
-    /// Manage organisations, users and API tokens (acts directly on the database).
+    /// Manage organisations, users, API tokens and signing keys (acts
+    /// directly on the database).
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
+    },
+    /// Make an Ed25519 key pair: NAME.pem (PKCS#8 private key, mode 0600)
+    /// and NAME.pub.pem (public key). The private key stays with you.
+    Keygen {
+        /// Path prefix of the two files.
+        #[arg(long, value_name = "NAME")]
+        out: PathBuf,
+    },
+    /// Talk to a docflow server as a user: log in with a local key, sign.
+    Client(ClientArgs),
+}
+
+#[derive(Debug, Args)]
+struct ClientArgs {
+    /// The server, e.g. http://127.0.0.1:8080
+    #[arg(long, env = "DOCFLOW_SERVER", value_name = "URL")]
+    server: String,
+    /// Bearer token (from `client login`).
+    #[arg(
+        long,
+        env = "DOCFLOW_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    token: Option<String>,
+    /// Print JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: ClientCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum ClientCommand {
+    /// Log in by signing the server's challenge with your key; prints a token.
+    Login {
+        #[arg(long)]
+        login: String,
+        /// Your private key file (PKCS#8 PEM).
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+    },
+    /// Sign a document version: fetch the statement, check it, sign it here.
+    Sign {
+        #[arg(long)]
+        document: String,
+        #[arg(long)]
+        version: u32,
+        /// sign, approve, approve-with-remarks, reject, return-for-revision, …
+        #[arg(long, default_value = "sign")]
+        purpose: String,
+        /// Your private key file (PKCS#8 PEM).
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+    },
+    /// List a version's signatures.
+    Signatures {
+        #[arg(long)]
+        document: String,
+        #[arg(long)]
+        version: u32,
     },
 }
 
@@ -105,6 +179,45 @@ enum AdminCommand {
     Token {
         #[command(subcommand)]
         command: TokenCommand,
+    },
+    /// Users' signing keys (public keys and certificates only).
+    Key {
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeyCommand {
+    /// Register a user's Ed25519 public key or X.509 certificate.
+    Add {
+        #[arg(long)]
+        login: String,
+        /// PEM SubjectPublicKeyInfo of a raw Ed25519 key.
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["certificate", "chain"], required_unless_present = "certificate")]
+        public_key: Option<PathBuf>,
+        /// The user's certificate (PEM or DER); its key must be Ed25519.
+        #[arg(long, value_name = "FILE")]
+        certificate: Option<PathBuf>,
+        /// Intermediate certificates (PEM bundle).
+        #[arg(long, value_name = "FILE", requires = "certificate")]
+        chain: Option<PathBuf>,
+    },
+    /// List a user's keys.
+    List {
+        #[arg(long)]
+        login: String,
+    },
+    /// Revoke a key; signatures made before the revocation time stay valid.
+    Revoke {
+        /// The key's fingerprint.
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        reason: String,
+        /// From when (RFC 3339; default now).
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
     },
 }
 
@@ -183,9 +296,34 @@ struct Resolved {
     url: DatabaseUrl,
     data_dir: PathBuf,
     log_key: Option<PathBuf>,
+    trust_anchors: Option<PathBuf>,
+    crls: Option<PathBuf>,
 }
 
 impl Resolved {
+    fn trust(&self) -> anyhow::Result<TrustStore> {
+        let read = |p: &PathBuf| {
+            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))
+        };
+        let mut trust = TrustStore::default();
+        if let Some(p) = self
+            .trust_anchors
+            .as_ref()
+            .or(self.file.trust_anchors.as_ref())
+        {
+            trust.anchors = docflow::core::x509::pem_bundle_to_der(&read(p)?)
+                .with_context(|| format!("{}", p.display()))?;
+            if trust.anchors.is_empty() {
+                bail!("{}: no certificates", p.display());
+            }
+        }
+        if let Some(p) = self.crls.as_ref().or(self.file.crls.as_ref()) {
+            trust.crls = docflow::core::x509::pem_crls_to_der(&read(p)?)
+                .with_context(|| format!("{}", p.display()))?;
+        }
+        Ok(trust)
+    }
+
     /// The log key, registered with the database (refused if it differs).
     fn log_signer(&self, conn: &mut DbConnection) -> anyhow::Result<NoteSigner> {
         let origin = self
@@ -216,6 +354,8 @@ impl Cli {
             url,
             data_dir,
             log_key: self.log_key.clone(),
+            trust_anchors: self.trust_anchors.clone(),
+            crls: self.crls.clone(),
         })
     }
 }
@@ -229,8 +369,14 @@ fn connect_and_migrate(url: &DatabaseUrl) -> anyhow::Result<(DbConnection, Vec<S
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match &cli.command {
+        Command::Keygen { out } => return keygen(out),
+        Command::Client(args) => return run_client(args),
+        _ => {}
+    }
     let resolved = cli.resolve()?;
     match cli.command {
+        Command::Keygen { .. } | Command::Client(_) => Ok(ExitCode::SUCCESS),
         Command::Serve(args) => serve(resolved, args),
         Command::Migrate => {
             let (_, applied) = connect_and_migrate(&resolved.url)?;
@@ -247,7 +393,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Admin { command } => {
             let (mut conn, _) = connect_and_migrate(&resolved.url)?;
             let log = resolved.log_signer(&mut conn)?;
-            run_admin(&mut conn, &log, command)
+            let trust = resolved.trust()?;
+            run_admin(&mut conn, &log, &trust, command)
         }
     }
 }
@@ -301,7 +448,9 @@ fn serve(resolved: Resolved, args: ServeArgs) -> anyhow::Result<ExitCode> {
             .map(|n| n.get())
             .unwrap_or(2)
     });
+    let trust = resolved.trust()?;
     let state = docflow::http::AppState {
+        trust: std::sync::Arc::new(trust),
         pool,
         log: std::sync::Arc::new(log),
         kinds,
@@ -390,6 +539,7 @@ fn roles(names: &[String]) -> Result<Roles, ServiceError> {
 fn run_admin(
     conn: &mut DbConnection,
     log: &NoteSigner,
+    trust: &TrustStore,
     command: AdminCommand,
 ) -> anyhow::Result<ExitCode> {
     let actor = Actor::Operator;
@@ -479,6 +629,148 @@ fn run_admin(
                 }
             }
         },
+        AdminCommand::Key { command } => match command {
+            KeyCommand::Add {
+                login,
+                public_key,
+                certificate,
+                chain,
+            } => {
+                let read = |p: &PathBuf| {
+                    std::fs::read(p).with_context(|| format!("reading {}", p.display()))
+                };
+                let input = match (public_key, certificate) {
+                    (Some(p), _) => KeyInput::PublicKey(
+                        String::from_utf8(read(&p)?)
+                            .context("the public key file is not PEM text")?,
+                    ),
+                    (None, Some(c)) => KeyInput::Certificate {
+                        certificate: read(&c)?,
+                        chain: match chain {
+                            Some(p) => docflow::core::x509::pem_bundle_to_der(
+                                &String::from_utf8(read(&p)?)
+                                    .context("the chain file is not PEM text")?,
+                            )?,
+                            None => Vec::new(),
+                        },
+                    },
+                    (None, None) => bail!("give --public-key or --certificate"),
+                };
+                let key = keys::register(conn, log, trust, &actor, &login, input)?;
+                println!("key {} registered for {login} ({})", key.id, key.form);
+            }
+            KeyCommand::List { login } => {
+                for k in keys::list(conn, &actor, &login)? {
+                    let state = match &k.revoked_at {
+                        Some(at) => format!("revoked {at}"),
+                        None => "active".to_owned(),
+                    };
+                    println!(
+                        "{}\t{}\t{state}\t{}",
+                        k.id,
+                        k.form,
+                        k.subject.as_deref().unwrap_or("")
+                    );
+                }
+            }
+            KeyCommand::Revoke { id, reason, at } => {
+                let at = at
+                    .map(|s| {
+                        chrono::DateTime::parse_from_rfc3339(&s)
+                            .map(|t| t.with_timezone(&chrono::Utc))
+                    })
+                    .transpose()
+                    .context("--at is not an RFC 3339 time")?;
+                let key = keys::revoke(conn, log, &actor, &id, &reason, at)?;
+                println!(
+                    "key {} revoked from {} UTC",
+                    key.id,
+                    key.revoked_at.unwrap_or_default()
+                );
+            }
+        },
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn keygen(out: &std::path::Path) -> anyhow::Result<ExitCode> {
+    use std::io::Write;
+    let key = docflow::core::keys::PrivateKey::generate(&mut rand::rngs::OsRng);
+    let private = out.with_extension("pem");
+    let public = out.with_extension("pub.pem");
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(&private)
+        .with_context(|| format!("creating {} (it must not exist yet)", private.display()))?;
+    file.write_all(key.to_pkcs8_pem().as_bytes())?;
+    file.sync_all()?;
+    std::fs::write(&public, key.public_key().to_spki_pem())
+        .with_context(|| format!("writing {}", public.display()))?;
+    println!(
+        "private key: {} (keep it; it never leaves this machine)",
+        private.display()
+    );
+    println!("public key:  {}", public.display());
+    println!("fingerprint: {}", key.public_key().fingerprint());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_client(args: &ClientArgs) -> anyhow::Result<ExitCode> {
+    let client = crate::client::Client::new(&args.server, args.token.clone())?;
+    let out = match &args.command {
+        ClientCommand::Login { login, key } => {
+            let key = crate::client::read_private_key(key)?;
+            let answer = client.login(login, &key)?;
+            if !args.json {
+                println!("{}", answer["token"].as_str().unwrap_or_default());
+                eprintln!(
+                    "token expires {}",
+                    answer["expires_at"].as_str().unwrap_or_default()
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            answer
+        }
+        ClientCommand::Sign {
+            document,
+            version,
+            purpose,
+            key,
+        } => {
+            let key = crate::client::read_private_key(key)?;
+            let answer = client.sign(document, *version, purpose, &key)?;
+            if !args.json {
+                println!(
+                    "signed: document {document} version {version} ({purpose}) by {} with key {}; ledger entry {}",
+                    answer["signer"].as_str().unwrap_or_default(),
+                    answer["key_id"].as_str().unwrap_or_default(),
+                    answer["ledger_seq"]
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            answer
+        }
+        ClientCommand::Signatures { document, version } => {
+            let answer = client.signatures(document, *version)?;
+            if !args.json {
+                for s in answer.as_array().into_iter().flatten() {
+                    println!(
+                        "{}\t{}\t{}\t{}\tentry {}",
+                        s["signed_at"].as_str().unwrap_or_default(),
+                        s["purpose"].as_str().unwrap_or_default(),
+                        s["signer"].as_str().unwrap_or_default(),
+                        s["key_id"].as_str().unwrap_or_default(),
+                        s["ledger_seq"]
+                    );
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            answer
+        }
+    };
+    println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(ExitCode::SUCCESS)
 }

@@ -44,6 +44,10 @@ pub struct FileConfig {
     pub log_key: Option<PathBuf>,
     /// The origin (and key name) of a log key created on first start.
     pub log_origin: Option<String>,
+    /// Trust anchors for X.509 keys (PEM file).
+    pub trust_anchors: Option<PathBuf>,
+    /// CRLs from those CAs (PEM file).
+    pub crls: Option<PathBuf>,
 }
 
 impl FileConfig {

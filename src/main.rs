@@ -1,6 +1,7 @@
 //! The `docflow` binary.
 
 mod cli;
+mod client;
 
 use std::process::ExitCode;
 

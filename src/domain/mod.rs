@@ -114,8 +114,44 @@ impl Roles {
 /// Who may read any ledger entry of the instance.
 pub const READS_LEDGER: &[Role] = &[Role::Admin, Role::Auditor];
 
+/// Who may register and revoke other users' signing keys.
+pub const MANAGES_KEYS: &[Role] = &[Role::Admin, Role::Registrar];
+
 /// Who may register documents and add versions.
 pub const REGISTERS_DOCUMENTS: &[Role] = &[Role::Admin, Role::Registrar];
+
+/// Which roles may make a signature of each purpose. Signing as author is
+/// open to every role that handles documents; decisions on a route belong
+/// to approvers and heads; resolutions to heads; reports to executors.
+pub fn may_sign(purpose: docflow_core::statement::Purpose, roles: &Roles) -> Result<(), String> {
+    use docflow_core::statement::Purpose as P;
+    let allowed: &[Role] = match purpose {
+        P::Sign => &[
+            Role::Admin,
+            Role::Registrar,
+            Role::Approver,
+            Role::Head,
+            Role::Executor,
+        ],
+        P::Approve | P::ApproveWithRemarks | P::Reject | P::ReturnForRevision => {
+            &[Role::Approver, Role::Head]
+        }
+        P::Resolution => &[Role::Head],
+        P::Report => &[Role::Executor],
+        P::Accept => &[Role::Head, Role::Registrar],
+        P::Login => &[],
+    };
+    if roles.has_any(allowed) {
+        Ok(())
+    } else {
+        let names: Vec<_> = allowed.iter().map(|r| r.as_str()).collect();
+        Err(format!(
+            "a {} signature needs one of the roles: {}",
+            purpose.as_str(),
+            names.join(", ")
+        ))
+    }
+}
 
 /// The life-cycle state of a document. Later stages (routes, resolutions)
 /// extend this; a new document is `registered`.

@@ -107,6 +107,8 @@ impl From<ServiceError> for ApiError {
         match e {
             ServiceError::Invalid(i) => ApiError::Unprocessable(i.to_string()),
             ServiceError::BadRequest(m) => ApiError::BadRequest(m),
+            ServiceError::Unprocessable(m) => ApiError::Unprocessable(m),
+            e @ ServiceError::Certificate { .. } => ApiError::Unprocessable(e.to_string()),
             ServiceError::NotFound(what) => ApiError::NotFound(format!("{what} not found")),
             ServiceError::Conflict(m) => ApiError::Conflict(m),
             ServiceError::Forbidden(m) => ApiError::Forbidden(m),

@@ -6,6 +6,7 @@ pub mod documents;
 pub mod error;
 pub mod ledger;
 pub mod openapi;
+pub mod signatures;
 
 use std::net::TcpListener;
 
@@ -23,6 +24,8 @@ pub struct AppState {
     pub pool: Pool,
     /// Signs a checkpoint after every write.
     pub log: std::sync::Arc<docflow_core::checkpoint::NoteSigner>,
+    /// Trust anchors and CRLs for X.509 keys.
+    pub trust: std::sync::Arc<crate::service::keys::TrustStore>,
     pub kinds: DocumentKinds,
     pub max_upload_bytes: u64,
     pub backend: &'static str,
@@ -52,6 +55,23 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     web::get().to(documents::content),
                 )
                 .route("/documents/{id}/history", web::get().to(ledger::history))
+                .route(
+                    "/documents/{id}/versions/{n}/statement",
+                    web::get().to(signatures::statement),
+                )
+                .route(
+                    "/documents/{id}/versions/{n}/signatures",
+                    web::post().to(signatures::sign),
+                )
+                .route(
+                    "/documents/{id}/versions/{n}/signatures",
+                    web::get().to(signatures::signatures),
+                )
+                .route("/users/{login}/keys", web::post().to(signatures::add_key))
+                .route("/users/{login}/keys", web::get().to(signatures::list_keys))
+                .route("/keys/{id}/revoke", web::post().to(signatures::revoke_key))
+                .route("/auth/challenge", web::post().to(signatures::challenge))
+                .route("/auth/token", web::post().to(signatures::token))
                 .route("/ledger/checkpoint", web::get().to(ledger::checkpoint))
                 .route("/ledger/checkpoints", web::get().to(ledger::checkpoints))
                 .route("/ledger/key", web::get().to(ledger::key))

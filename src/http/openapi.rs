@@ -4,7 +4,7 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{documents, error, ledger};
+use super::{documents, error, ledger, signatures};
 
 struct BearerAuth;
 
@@ -42,12 +42,23 @@ impl Modify for BearerAuth {
         ledger::entry,
         ledger::inclusion,
         ledger::consistency,
+        signatures::add_key,
+        signatures::list_keys,
+        signatures::revoke_key,
+        signatures::statement,
+        signatures::sign,
+        signatures::signatures,
+        signatures::challenge,
+        signatures::token,
     ),
     components(schemas(error::ErrorBody)),
     modifiers(&BearerAuth),
     tags(
         (name = "documents", description = "Documents and their immutable versions"),
         (name = "users", description = "The signed-in user"),
+        (name = "keys", description = "Users' signing keys (public parts only)"),
+        (name = "signatures", description = "Statements and signatures"),
+        (name = "auth", description = "Login by key"),
         (name = "ledger", description = "The transparency log: checkpoints, proofs, entries"),
         (name = "service", description = "Health")
     )

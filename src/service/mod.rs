@@ -3,7 +3,9 @@
 
 pub mod admin;
 pub mod documents;
+pub mod keys;
 pub mod ledger;
+pub mod signatures;
 
 use crate::domain::{Invalid, Roles};
 use crate::storage::StorageError;
@@ -15,6 +17,15 @@ pub enum ServiceError {
     Invalid(#[from] Invalid),
     #[error("{0}")]
     BadRequest(String),
+    /// Well-formed but refused: names what is wrong (422).
+    #[error("{0}")]
+    Unprocessable(String),
+    /// A certificate was refused; `reason` is a stable code.
+    #[error("certificate rejected ({reason}): {message}")]
+    Certificate {
+        reason: &'static str,
+        message: String,
+    },
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("{0}")]
@@ -41,6 +52,8 @@ pub enum Actor {
     User(AuthUser),
     /// `docflow admin …` run by whoever operates the server.
     Operator,
+    /// Someone proving possession of this key (by fingerprint) at login.
+    KeyLogin(String),
 }
 
 impl Actor {
@@ -49,6 +62,7 @@ impl Actor {
         match self {
             Actor::User(u) => format!("user:{}", u.user_id),
             Actor::Operator => "operator".to_owned(),
+            Actor::KeyLogin(key) => format!("key:{key}"),
         }
     }
 }

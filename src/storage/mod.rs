@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod documents;
+pub mod keys;
 pub mod ledger;
 pub mod models;
 pub mod orgs;
@@ -237,7 +238,7 @@ where
 }
 
 /// [`write_tx`] without sealing: only for changes that append no entry.
-pub(crate) fn write_tx_unsealed<T, E>(
+pub fn write_tx_unsealed<T, E>(
     conn: &mut DbConnection,
     f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
 ) -> Result<T, E>

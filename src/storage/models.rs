@@ -88,3 +88,53 @@ pub struct VersionRow {
     pub created_at: NaiveDateTime,
     pub ledger_seq: i64,
 }
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = signing_keys)]
+pub struct KeyRow {
+    pub id: String,
+    pub user_id: String,
+    pub form: String,
+    pub spki: Vec<u8>,
+    pub certificate: Option<Vec<u8>>,
+    pub chain: Option<Vec<u8>>,
+    pub subject: Option<String>,
+    pub issuer: Option<String>,
+    pub serial: Option<String>,
+    pub not_before: Option<NaiveDateTime>,
+    pub not_after: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub created_by: String,
+    pub revoked_at: Option<NaiveDateTime>,
+    pub revocation_reason: Option<String>,
+    pub ledger_seq: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = challenges)]
+pub struct ChallengeRow {
+    pub nonce: String,
+    pub user_id: String,
+    pub key_id: String,
+    pub purpose: String,
+    pub statement: String,
+    pub issued_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub used_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = signatures)]
+pub struct SignatureRow {
+    pub id: String,
+    pub document_id: String,
+    pub version: i32,
+    pub key_id: String,
+    pub user_id: String,
+    pub purpose: String,
+    pub statement: String,
+    pub signature: Vec<u8>,
+    pub nonce: String,
+    pub signed_at: NaiveDateTime,
+    pub ledger_seq: i64,
+}

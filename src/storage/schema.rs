@@ -89,8 +89,14 @@ diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(documents -> organisations (org_id));
 diesel::joinable!(document_versions -> documents (document_id));
 
+diesel::joinable!(signing_keys -> users (user_id));
+diesel::joinable!(signatures -> signing_keys (key_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     ledger,
+    signing_keys,
+    challenges,
+    signatures,
     organisations,
     users,
     api_tokens,
@@ -120,5 +126,55 @@ diesel::table! {
     log_keys (verifier) {
         verifier -> Text,
         created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    signing_keys (id) {
+        id -> Text,
+        user_id -> Text,
+        form -> Text,
+        spki -> Binary,
+        certificate -> Nullable<Binary>,
+        chain -> Nullable<Binary>,
+        subject -> Nullable<Text>,
+        issuer -> Nullable<Text>,
+        serial -> Nullable<Text>,
+        not_before -> Nullable<Timestamp>,
+        not_after -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        created_by -> Text,
+        revoked_at -> Nullable<Timestamp>,
+        revocation_reason -> Nullable<Text>,
+        ledger_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    challenges (nonce) {
+        nonce -> Text,
+        user_id -> Text,
+        key_id -> Text,
+        purpose -> Text,
+        statement -> Text,
+        issued_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    signatures (id) {
+        id -> Text,
+        document_id -> Text,
+        version -> Integer,
+        key_id -> Text,
+        user_id -> Text,
+        purpose -> Text,
+        statement -> Text,
+        signature -> Binary,
+        nonce -> Text,
+        signed_at -> Timestamp,
+        ledger_seq -> BigInt,
     }
 }

@@ -29,6 +29,22 @@ pub fn log_signer() -> NoteSigner {
     .unwrap()
 }
 
+/// Path of a file under keys-example/.
+pub fn example(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("keys-example")
+        .join(path)
+}
+
+/// The example PKI's root as the only trust anchor, with its CRL.
+pub fn example_trust() -> docflow::service::keys::TrustStore {
+    let read = |p: &str| std::fs::read_to_string(example(p)).unwrap();
+    docflow::service::keys::TrustStore {
+        anchors: docflow::core::x509::pem_bundle_to_der(&read("ca/root-ca.crt")).unwrap(),
+        crls: docflow::core::x509::pem_crls_to_der(&read("ca/intermediate-ca.crl.pem")).unwrap(),
+    }
+}
+
 /// Writes the test log key where `docflow` finds it (mode 0600).
 pub fn write_log_key(dir: &Path) {
     use std::os::unix::fs::PermissionsExt;
@@ -270,6 +286,8 @@ impl TestDb {
             .env("DATABASE_URL", &self.url_string)
             .env("RUST_LOG", "warn")
             .env("DOCFLOW_LOG_KEY", self.dir.path().join("log.key"))
+            .env("DOCFLOW_TRUST_ANCHORS", example("ca/root-ca.crt"))
+            .env("DOCFLOW_CRLS", example("ca/intermediate-ca.crl.pem"))
             .env_remove("DOCFLOW_CONFIG")
             .current_dir(self.dir.path())
             .output()
@@ -286,6 +304,9 @@ impl TestDb {
             "blobs",
             "documents",
             "document_versions",
+            "signing_keys",
+            "signatures",
+            "checkpoints",
         ]
         .into_iter()
         .map(|t| (t, self.count(t)))
@@ -342,6 +363,7 @@ impl TestApp {
         let log = log_signer();
         docflow::storage::transparency::register_key(&mut db.conn(), &log.verifier()).unwrap();
         let state = docflow::http::AppState {
+            trust: std::sync::Arc::new(example_trust()),
             pool,
             log: std::sync::Arc::new(log),
             kinds: DocumentKinds::default(),

@@ -9,4 +9,5 @@ mod documents;
 mod errors;
 mod ledger;
 mod readme;
+mod signatures;
 mod transparency;

@@ -1,0 +1,3 @@
+DROP TABLE signatures;
+DROP TABLE challenges;
+DROP TABLE signing_keys;

@@ -1,0 +1,382 @@
+//! Keys, statements, signatures and login by key.
+
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::auth::Caller;
+use super::error::{blocking, ApiError, ErrorBody};
+use super::AppState;
+use crate::service::keys::{self as keys_svc, KeyInput};
+use crate::service::signatures::{self as svc, Submission};
+use crate::service::Actor;
+use crate::storage::models::{KeyRow, SignatureRow};
+
+fn time(t: NaiveDateTime) -> String {
+    docflow_core::ledger::format_time(&DateTime::<Utc>::from_naive_utc_and_offset(t, Utc))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeyView {
+    /// The key's fingerprint: hex SHA-256 of its SubjectPublicKeyInfo DER.
+    pub id: String,
+    pub user_id: String,
+    /// `ed25519` (raw key) or `x509` (certificate).
+    pub form: String,
+    /// The public key, PEM SubjectPublicKeyInfo.
+    pub public_key: String,
+    pub subject: Option<String>,
+    pub issuer: Option<String>,
+    pub serial: Option<String>,
+    pub not_before: Option<String>,
+    pub not_after: Option<String>,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+    pub revocation_reason: Option<String>,
+    pub ledger_seq: i64,
+}
+
+impl From<KeyRow> for KeyView {
+    fn from(k: KeyRow) -> Self {
+        KeyView {
+            public_key: docflow_core::keys::encode_pem(
+                docflow_core::keys::PUBLIC_KEY_LABEL,
+                &k.spki,
+            ),
+            id: k.id,
+            user_id: k.user_id,
+            form: k.form,
+            subject: k.subject,
+            issuer: k.issuer,
+            serial: k.serial,
+            not_before: k.not_before.map(time),
+            not_after: k.not_after.map(time),
+            created_at: time(k.created_at),
+            revoked_at: k.revoked_at.map(time),
+            revocation_reason: k.revocation_reason,
+            ledger_seq: k.ledger_seq,
+        }
+    }
+}
+
+/// One of `public_key` (PEM) or `certificate` (PEM, or base64 DER) with
+/// an optional `chain` of intermediates (PEM bundle).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewKey {
+    pub public_key: Option<String>,
+    pub certificate: Option<String>,
+    pub chain: Option<String>,
+}
+
+pub fn key_input(new: NewKey) -> Result<KeyInput, ApiError> {
+    match (new.public_key, new.certificate, new.chain) {
+        (Some(pem), None, None) => Ok(KeyInput::PublicKey(pem)),
+        (None, Some(cert), chain) => {
+            let certificate = if cert.contains("-----BEGIN") {
+                cert.into_bytes()
+            } else {
+                base64::Engine::decode(&base64::engine::general_purpose::STANDARD, cert.trim())
+                    .map_err(|e| {
+                        ApiError::BadRequest(format!(
+                            "certificate: neither PEM nor base64 DER: {e}"
+                        ))
+                    })?
+            };
+            let chain = match chain {
+                None => Vec::new(),
+                Some(pem) => docflow_core::x509::pem_bundle_to_der(&pem)
+                    .map_err(|e| ApiError::Unprocessable(format!("chain: {e}")))?,
+            };
+            Ok(KeyInput::Certificate { certificate, chain })
+        }
+        _ => Err(ApiError::Unprocessable(
+            "give either public_key, or certificate with an optional chain".into(),
+        )),
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/users/{login}/keys", tag = "keys",
+    params(("login" = String, Path)), request_body = NewKey,
+    responses((status = 201, body = KeyView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn add_key(
+    Caller(user): Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<NewKey>,
+) -> Result<HttpResponse, ApiError> {
+    let input = key_input(body.into_inner())?;
+    let login = path.into_inner();
+    let (log, trust) = (state.log.clone(), state.trust.clone());
+    let row = blocking(state.pool.clone(), move |c| {
+        keys_svc::register(c, &log, &trust, &Actor::User(user), &login, input)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(KeyView::from(row)))
+}
+
+#[utoipa::path(get, path = "/api/v1/users/{login}/keys", tag = "keys",
+    params(("login" = String, Path)),
+    responses((status = 200, body = Vec<KeyView>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list_keys(
+    Caller(user): Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let login = path.into_inner();
+    let rows = blocking(state.pool.clone(), move |c| {
+        keys_svc::list(c, &Actor::User(user), &login)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(rows.into_iter().map(KeyView::from).collect::<Vec<_>>()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Revocation {
+    pub reason: String,
+    /// From when the key is revoked (RFC 3339, not in the future; default now).
+    pub revoked_at: Option<String>,
+}
+
+pub fn parse_time(field: &str, value: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
+    value
+        .map(|s| {
+            DateTime::parse_from_rfc3339(s)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|e| ApiError::BadRequest(format!("{field}: not an RFC 3339 time: {e}")))
+        })
+        .transpose()
+}
+
+#[utoipa::path(post, path = "/api/v1/keys/{id}/revoke", tag = "keys",
+    params(("id" = String, Path, description = "key fingerprint")), request_body = Revocation,
+    responses((status = 200, body = KeyView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn revoke_key(
+    Caller(user): Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<Revocation>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let body = body.into_inner();
+    let at = parse_time("revoked_at", body.revoked_at.as_deref())?;
+    let log = state.log.clone();
+    let row = blocking(state.pool.clone(), move |c| {
+        keys_svc::revoke(c, &log, &Actor::User(user), &id, &body.reason, at)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(KeyView::from(row)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct StatementQuery {
+    /// `sign`, `approve`, `approve-with-remarks`, `reject`, `return-for-revision`, …
+    purpose: String,
+    /// The fingerprint of the caller's key that will sign.
+    key_id: String,
+}
+
+/// The exact bytes to sign: a fresh statement with a server time and nonce.
+#[utoipa::path(get, path = "/api/v1/documents/{id}/versions/{n}/statement", tag = "signatures",
+    params(("id" = String, Path), ("n" = i32, Path), StatementQuery),
+    responses((status = 200, description = "the statement", content_type = "text/plain"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn statement(
+    Caller(user): Caller,
+    state: web::Data<AppState>,
+    path: web::Path<(String, i32)>,
+    query: web::Query<StatementQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, n) = path.into_inner();
+    let q = query.into_inner();
+    let trust = state.trust.clone();
+    let text = blocking(state.pool.clone(), move |c| {
+        svc::issue_statement(c, &trust, &user, &id, n, &q.purpose, &q.key_id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body(text))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewSignature {
+    pub key_id: String,
+    /// The statement exactly as fetched.
+    pub statement: String,
+    /// Pure Ed25519 over the statement bytes, base64.
+    pub signature: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignatureView {
+    pub id: String,
+    pub document_id: String,
+    pub version: i32,
+    pub purpose: String,
+    pub key_id: String,
+    pub signer: String,
+    /// The statement's issue time.
+    pub signed_at: String,
+    pub statement: String,
+    /// base64
+    pub signature: String,
+    pub ledger_seq: i64,
+    /// C2SP tlog-proof receipt: verifies offline with the log's key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<String>,
+}
+
+fn signature_view(row: SignatureRow, signer: String, receipt: Option<String>) -> SignatureView {
+    SignatureView {
+        id: row.id,
+        document_id: row.document_id,
+        version: row.version,
+        purpose: row.purpose,
+        key_id: row.key_id,
+        signer,
+        signed_at: time(row.signed_at),
+        statement: row.statement,
+        signature: base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            &row.signature,
+        ),
+        ledger_seq: row.ledger_seq,
+        receipt,
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/documents/{id}/versions/{n}/signatures", tag = "signatures",
+    params(("id" = String, Path), ("n" = i32, Path)), request_body = NewSignature,
+    responses((status = 201, body = SignatureView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn sign(
+    Caller(user): Caller,
+    state: web::Data<AppState>,
+    path: web::Path<(String, i32)>,
+    body: web::Json<NewSignature>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, n) = path.into_inner();
+    let b = body.into_inner();
+    let (log, trust) = (state.log.clone(), state.trust.clone());
+    let signed = blocking(state.pool.clone(), move |c| {
+        svc::submit(
+            c,
+            &log,
+            &trust,
+            &user,
+            &id,
+            n,
+            Submission {
+                key_id: b.key_id,
+                statement: b.statement,
+                signature: b.signature,
+            },
+        )
+    })
+    .await?;
+    let receipt = signed.receipt.encode();
+    Ok(HttpResponse::Created().json(signature_view(signed.row, signed.signer, Some(receipt))))
+}
+
+#[utoipa::path(get, path = "/api/v1/documents/{id}/versions/{n}/signatures", tag = "signatures",
+    params(("id" = String, Path), ("n" = i32, Path)),
+    responses((status = 200, body = Vec<SignatureView>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn signatures(
+    Caller(user): Caller,
+    state: web::Data<AppState>,
+    path: web::Path<(String, i32)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, n) = path.into_inner();
+    let rows = blocking(state.pool.clone(), move |c| svc::list(c, &user, &id, n)).await?;
+    Ok(HttpResponse::Ok().json(
+        rows.into_iter()
+            .map(|(r, login)| signature_view(r, login, None))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChallengeRequest {
+    pub login: String,
+    /// Which of the user's keys (default: the only active one).
+    pub key_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Challenge {
+    /// The login statement to sign, exactly.
+    pub statement: String,
+    pub key_id: String,
+    pub expires_at: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/challenge", tag = "auth", request_body = ChallengeRequest,
+    responses((status = 200, body = Challenge), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn challenge(
+    state: web::Data<AppState>,
+    body: web::Json<ChallengeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    let trust = state.trust.clone();
+    let (statement, key_id, expires) = blocking(state.pool.clone(), move |c| {
+        svc::login_challenge(c, &trust, &b.login, b.key_id.as_deref())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(Challenge {
+        statement,
+        key_id,
+        expires_at: docflow_core::ledger::format_time(&expires),
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRequest {
+    pub statement: String,
+    /// Pure Ed25519 over the statement bytes, base64.
+    pub signature: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenView {
+    pub token: String,
+    pub token_id: String,
+    pub expires_at: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = TokenRequest,
+    responses((status = 200, body = TokenView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn token(
+    state: web::Data<AppState>,
+    body: web::Json<TokenRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    let (log, trust) = (state.log.clone(), state.trust.clone());
+    let issued = blocking(state.pool.clone(), move |c| {
+        svc::login_token(c, &log, &trust, &b.statement, &b.signature)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(TokenView {
+        token: issued.secret,
+        token_id: issued.row.id,
+        expires_at: time(issued.row.expires_at),
+    }))
+}

@@ -1,0 +1,397 @@
+//! Statements, signatures and login by key.
+//!
+//! The server issues the exact statement to sign (with a fresh nonce and
+//! time) and remembers it; a signature is accepted only over those bytes,
+//! by the caller's own usable key, before the statement expires, once.
+
+use base64::{engine::general_purpose::STANDARD, Engine as _};
+use chrono::Duration;
+use docflow_core::checkpoint::NoteSigner;
+use docflow_core::keys::Signature;
+use docflow_core::receipt::Receipt;
+use docflow_core::statement::{
+    new_nonce, DocumentFields, DocumentStatement, LoginFields, LoginStatement, Purpose, Statement,
+};
+use serde_json::json;
+
+use super::admin::{self, IssuedToken};
+use super::keys::{check_key_at, usable_key, TrustStore};
+use super::{new_id, Actor, AuthUser, ServiceError};
+use crate::domain::may_sign;
+use crate::storage::models::{ChallengeRow, SignatureRow};
+use crate::storage::{
+    self, documents, keys as store, ledger, orgs, write_tx, write_tx_unsealed, DbConnection,
+};
+
+/// How long an issued statement can be signed.
+pub const STATEMENT_TTL_MINUTES: i64 = 15;
+/// How long a login challenge can be answered.
+pub const LOGIN_TTL_MINUTES: i64 = 5;
+/// Lifetime of a token obtained by key login.
+pub const KEY_LOGIN_TOKEN_HOURS: i64 = 12;
+
+fn parse_key_id(key_id: &str) -> Result<[u8; 32], ServiceError> {
+    let bytes = hex::decode(key_id)
+        .ok()
+        .filter(|_| key_id.bytes().all(|b| !b.is_ascii_uppercase()))
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .ok_or_else(|| {
+            ServiceError::BadRequest("key_id must be 64 lower-case hex digits".into())
+        })?;
+    Ok(bytes)
+}
+
+fn parse_purpose(purpose: &str) -> Result<Purpose, ServiceError> {
+    purpose
+        .parse::<Purpose>()
+        .map_err(|_| ServiceError::Unprocessable(format!("unknown purpose {purpose:?}")))
+}
+
+/// Issues the statement `user` may sign with `key_id` for a version.
+pub fn issue_statement(
+    conn: &mut DbConnection,
+    trust: &TrustStore,
+    user: &AuthUser,
+    document_id: &str,
+    version: i32,
+    purpose: &str,
+    key_id: &str,
+) -> Result<String, ServiceError> {
+    let purpose = parse_purpose(purpose)?;
+    if !purpose.is_document() {
+        return Err(ServiceError::Unprocessable(
+            "a login statement comes from POST /api/v1/auth/challenge".into(),
+        ));
+    }
+    let key_bytes = parse_key_id(key_id)?;
+    may_sign(purpose, &user.roles).map_err(ServiceError::Forbidden)?;
+    let now = storage::now();
+    write_tx_unsealed(conn, |c| {
+        let doc = documents::document_in_org(c, &user.org_id, document_id)?
+            .ok_or(ServiceError::NotFound("document"))?;
+        let v =
+            documents::version(c, &doc.id, version)?.ok_or(ServiceError::NotFound("version"))?;
+        usable_key(c, trust, user, key_id, now)?;
+        let sha256: [u8; 32] = hex::decode(&v.sha256)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| storage::StorageError::Corrupt(format!("version hash {}", v.sha256)))?;
+        let nonce = new_nonce(&mut rand::rngs::OsRng);
+        let statement = DocumentStatement::new(DocumentFields {
+            purpose,
+            document: doc.id.clone(),
+            version: u64::try_from(version).unwrap_or(0),
+            sha256,
+            key: key_bytes,
+            signer: user.login.clone(),
+            issued_at: now,
+            nonce,
+            extra: Vec::new(),
+        })
+        .map_err(|e| ServiceError::Unprocessable(e.to_string()))?
+        .encode();
+        store::prune_challenges(c, (now - Duration::days(1)).naive_utc())?;
+        store::insert_challenge(
+            c,
+            &ChallengeRow {
+                nonce: hex::encode(nonce),
+                user_id: user.user_id.clone(),
+                key_id: key_id.to_owned(),
+                purpose: purpose.as_str().to_owned(),
+                statement: statement.clone(),
+                issued_at: now.naive_utc(),
+                expires_at: (now + Duration::minutes(STATEMENT_TTL_MINUTES)).naive_utc(),
+                used_at: None,
+            },
+        )?;
+        Ok(statement)
+    })
+}
+
+/// Finds the challenge a statement answers and checks it is still good.
+fn take_challenge(
+    conn: &mut DbConnection,
+    nonce: &[u8; 32],
+    statement: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<ChallengeRow, ServiceError> {
+    let nonce = hex::encode(nonce);
+    let challenge = store::challenge(conn, &nonce)?.ok_or_else(|| {
+        ServiceError::Unprocessable("the statement's nonce was not issued by this server".into())
+    })?;
+    if challenge.statement != statement {
+        return Err(ServiceError::Unprocessable(
+            "the statement differs from the one issued with its nonce".into(),
+        ));
+    }
+    if challenge.used_at.is_some() {
+        return Err(ServiceError::Conflict(
+            "the statement's nonce was already used".into(),
+        ));
+    }
+    if challenge.expires_at <= now.naive_utc() {
+        return Err(ServiceError::Unprocessable(
+            "the statement has expired; fetch a new one".into(),
+        ));
+    }
+    if !store::use_challenge(conn, &nonce, now.naive_utc())? {
+        return Err(ServiceError::Conflict(
+            "the statement's nonce was already used".into(),
+        ));
+    }
+    Ok(challenge)
+}
+
+fn parse_signature(b64: &str) -> Result<Signature, ServiceError> {
+    Signature::from_base64(b64).map_err(|e| ServiceError::BadRequest(format!("signature: {e}")))
+}
+
+/// A recorded signature with its receipt.
+pub struct Signed {
+    pub row: SignatureRow,
+    pub signer: String,
+    pub receipt: Receipt,
+}
+
+pub struct Submission {
+    pub key_id: String,
+    pub statement: String,
+    pub signature: String,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn submit(
+    conn: &mut DbConnection,
+    log: &NoteSigner,
+    trust: &TrustStore,
+    user: &AuthUser,
+    document_id: &str,
+    version: i32,
+    sub: Submission,
+) -> Result<Signed, ServiceError> {
+    let statement = match Statement::parse(&sub.statement) {
+        Ok(Statement::Document(s)) => s,
+        Ok(Statement::Login(_)) => {
+            return Err(ServiceError::Unprocessable(
+                "a login statement can never sign a document".into(),
+            ))
+        }
+        Err(e) => return Err(ServiceError::Unprocessable(format!("statement: {e}"))),
+    };
+    let fields = statement.fields();
+    if fields.document != document_id
+        || i64::try_from(fields.version).ok() != Some(i64::from(version))
+    {
+        return Err(ServiceError::Unprocessable(
+            "the statement is for another document or version".into(),
+        ));
+    }
+    let key_bytes = parse_key_id(&sub.key_id)?;
+    if fields.key != key_bytes {
+        return Err(ServiceError::Unprocessable(
+            "the statement names another key".into(),
+        ));
+    }
+    if fields.signer != user.login {
+        return Err(ServiceError::Forbidden(
+            "the statement names another signer".into(),
+        ));
+    }
+    may_sign(fields.purpose, &user.roles).map_err(ServiceError::Forbidden)?;
+    let signature = parse_signature(&sub.signature)?;
+    let now = storage::now();
+    let signed = write_tx(conn, log, |c| {
+        let doc = documents::document_in_org(c, &user.org_id, document_id)?
+            .ok_or(ServiceError::NotFound("document"))?;
+        let v =
+            documents::version(c, &doc.id, version)?.ok_or(ServiceError::NotFound("version"))?;
+        if hex::encode(fields.sha256) != v.sha256 {
+            return Err(ServiceError::Unprocessable(
+                "the statement names other content".into(),
+            ));
+        }
+        let challenge = take_challenge(c, &fields.nonce, &sub.statement, now)?;
+        if challenge.user_id != user.user_id {
+            return Err(ServiceError::Forbidden(
+                "the statement was issued to another user".into(),
+            ));
+        }
+        let (key, public) = usable_key(c, trust, user, &sub.key_id, now)?;
+        public
+            .verify(sub.statement.as_bytes(), &signature)
+            .map_err(|_| ServiceError::Unprocessable("the signature does not verify".into()))?;
+        let appended = ledger::append(
+            c,
+            now,
+            ledger::NewEntry {
+                kind: "signature.added",
+                subject: format!("document:{}", doc.id),
+                actor: Actor::User(user.clone()).ledger_name(),
+                data: ledger::data([
+                    ("version", json!(version)),
+                    ("purpose", json!(fields.purpose.as_str())),
+                    ("key", json!(key.id)),
+                    ("signer", json!(user.login)),
+                    ("statement", json!(sub.statement)),
+                    ("signature", json!(STANDARD.encode(signature.as_bytes()))),
+                ]),
+            },
+        )?;
+        let row = SignatureRow {
+            id: new_id(),
+            document_id: doc.id.clone(),
+            version,
+            key_id: key.id.clone(),
+            user_id: user.user_id.clone(),
+            purpose: fields.purpose.as_str().to_owned(),
+            statement: sub.statement.clone(),
+            signature: signature.as_bytes().to_vec(),
+            nonce: hex::encode(fields.nonce),
+            signed_at: fields.issued_at.naive_utc(),
+            ledger_seq: appended.seq,
+        };
+        store::insert_signature(c, &row)?;
+        Ok(row)
+    })?;
+    let (_, receipt) = super::ledger::receipt(conn, signed.ledger_seq)?;
+    Ok(Signed {
+        row: signed,
+        signer: user.login.clone(),
+        receipt,
+    })
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    document_id: &str,
+    version: i32,
+) -> Result<Vec<(SignatureRow, String)>, ServiceError> {
+    let doc = documents::document_in_org(conn, &user.org_id, document_id)?
+        .ok_or(ServiceError::NotFound("document"))?;
+    documents::version(conn, &doc.id, version)?.ok_or(ServiceError::NotFound("version"))?;
+    let rows = store::signatures_of_version(conn, &doc.id, version)?;
+    rows.into_iter()
+        .map(|r| {
+            let login = orgs::user_by_id(conn, &r.user_id)?
+                .map(|u| u.login)
+                .unwrap_or_default();
+            Ok((r, login))
+        })
+        .collect()
+}
+
+/// Issues a login challenge for `login`'s key (`key_id`, or the user's only
+/// active key).
+pub fn login_challenge(
+    conn: &mut DbConnection,
+    trust: &TrustStore,
+    login: &str,
+    key_id: Option<&str>,
+) -> Result<(String, String, chrono::DateTime<chrono::Utc>), ServiceError> {
+    let now = storage::now();
+    let expires = now + Duration::minutes(LOGIN_TTL_MINUTES);
+    write_tx_unsealed(conn, |c| {
+        let user = orgs::user_by_login(c, login)?.ok_or(ServiceError::NotFound("user"))?;
+        let key = match key_id {
+            Some(id) => {
+                parse_key_id(id)?;
+                store::key(c, id)?
+                    .filter(|k| k.user_id == user.id)
+                    .ok_or(ServiceError::NotFound("key"))?
+            }
+            None => {
+                let active: Vec<_> = store::keys_of_user(c, &user.id)?
+                    .into_iter()
+                    .filter(|k| k.revoked_at.is_none())
+                    .collect();
+                match <[_; 1]>::try_from(active) {
+                    Ok([only]) => only,
+                    Err(v) if v.is_empty() => return Err(ServiceError::NotFound("key")),
+                    Err(_) => {
+                        return Err(ServiceError::Unprocessable(
+                            "the user has several keys: name one with key_id".into(),
+                        ))
+                    }
+                }
+            }
+        };
+        check_key_at(trust, &key, now)?;
+        let key_bytes = parse_key_id(&key.id)?;
+        let nonce = new_nonce(&mut rand::rngs::OsRng);
+        let statement = LoginStatement::new(LoginFields {
+            login: user.login.clone(),
+            key: key_bytes,
+            issued_at: now,
+            nonce,
+            extra: Vec::new(),
+        })
+        .map_err(|e| ServiceError::Unprocessable(e.to_string()))?
+        .encode();
+        store::insert_challenge(
+            c,
+            &ChallengeRow {
+                nonce: hex::encode(nonce),
+                user_id: user.id.clone(),
+                key_id: key.id.clone(),
+                purpose: Purpose::Login.as_str().to_owned(),
+                statement: statement.clone(),
+                issued_at: now.naive_utc(),
+                expires_at: expires.naive_utc(),
+                used_at: None,
+            },
+        )?;
+        Ok((statement, key.id, expires))
+    })
+}
+
+/// Exchanges a signed login statement for a bearer token.
+pub fn login_token(
+    conn: &mut DbConnection,
+    log: &NoteSigner,
+    trust: &TrustStore,
+    statement_text: &str,
+    signature_b64: &str,
+) -> Result<IssuedToken, ServiceError> {
+    let statement = match Statement::parse(statement_text) {
+        Ok(Statement::Login(s)) => s,
+        Ok(Statement::Document(_)) => {
+            return Err(ServiceError::Unprocessable(
+                "a document statement can never log in".into(),
+            ))
+        }
+        Err(e) => return Err(ServiceError::Unprocessable(format!("statement: {e}"))),
+    };
+    let signature = parse_signature(signature_b64)?;
+    let fields = statement.fields().clone();
+    let now = storage::now();
+    write_tx(conn, log, |c| {
+        let challenge = take_challenge(c, &fields.nonce, statement_text, now)?;
+        if challenge.purpose != Purpose::Login.as_str() {
+            return Err(ServiceError::Unprocessable(
+                "the nonce was not issued for login".into(),
+            ));
+        }
+        let user =
+            orgs::user_by_id(c, &challenge.user_id)?.ok_or(ServiceError::NotFound("user"))?;
+        if user.login != fields.login || challenge.key_id != hex::encode(fields.key) {
+            return Err(ServiceError::Unprocessable(
+                "the statement does not match its challenge".into(),
+            ));
+        }
+        let key = store::key(c, &challenge.key_id)?.ok_or(ServiceError::NotFound("key"))?;
+        let (_, public) = check_key_at(trust, &key, now)?;
+        public
+            .verify(statement_text.as_bytes(), &signature)
+            .map_err(|_| ServiceError::Unauthorized("the login signature does not verify"))?;
+        // Nested: a savepoint inside this transaction, under the same lock.
+        admin::issue_token(
+            c,
+            log,
+            &Actor::KeyLogin(key.id.clone()),
+            &fields.login,
+            "key-login",
+            Duration::hours(KEY_LOGIN_TOKEN_HOURS),
+        )
+    })
+}

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 use docflow::config::{self, FileConfig};
-use docflow::core::checkpoint::NoteSigner;
+use docflow::core::checkpoint::{NoteSigner, NoteVerifier};
 use docflow::domain::{Role, Roles};
 use docflow::service::keys::{self, KeyInput, TrustStore};
 use docflow::service::{admin, Actor, ServiceError};
@@ -67,9 +67,16 @@ enum Command {
     Serve(ServeArgs),
     /// Apply pending database migrations and exit.
     Migrate,
-    /// Recompute the whole chain of hashes and every content hash; exit 1 on
-    /// the first problem, naming the entry.
-    Audit,
+    /// Recompute the whole chain of hashes, the Merkle tree, every signed
+    /// checkpoint and every content hash; exit 1 on the first problem,
+    /// naming the entry. With --remote, audit a server from its public API
+    /// alone, trusting only the log key given by --log-key.
+    Audit(AuditArgs),
+    /// Offline checks of the transparency log's artefacts.
+    Ledger {
+        #[command(subcommand)]
+        command: LedgerCommand,
+    },
     /// Manage organisations, users, API tokens and signing keys (acts
     /// directly on the database).
     Admin {
@@ -85,6 +92,31 @@ enum Command {
     },
     /// Talk to a docflow server as a user: log in with a local key, sign.
     Client(ClientArgs),
+}
+
+#[derive(Debug, Args)]
+struct AuditArgs {
+    /// Audit this server (e.g. http://127.0.0.1:8080) instead of the database.
+    #[arg(long, value_name = "URL", requires = "log_key")]
+    remote: Option<String>,
+    /// Where --remote keeps the last verified checkpoint, so the next run
+    /// proves the log only grew. Default: DATA_DIR/remote-audit.checkpoint
+    #[arg(long, value_name = "FILE", requires = "remote")]
+    state: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum LedgerCommand {
+    /// Verify a receipt (C2SP tlog-proof) offline with the log's public key
+    /// (--log-key: a file holding the verifier key, or the key itself).
+    /// Exit 0 if valid, 1 if not.
+    VerifyReceipt {
+        /// The receipt file.
+        file: PathBuf,
+        /// Require this log origin (default: the key's name).
+        #[arg(long)]
+        origin: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -372,11 +404,16 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Keygen { out } => return keygen(out),
         Command::Client(args) => return run_client(args),
+        Command::Ledger {
+            command: LedgerCommand::VerifyReceipt { file, origin },
+        } => return verify_receipt(file, cli.log_key.as_deref(), origin.as_deref()),
         _ => {}
     }
     let resolved = cli.resolve()?;
     match cli.command {
-        Command::Keygen { .. } | Command::Client(_) => Ok(ExitCode::SUCCESS),
+        Command::Keygen { .. } | Command::Client(_) | Command::Ledger { .. } => {
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Serve(args) => serve(resolved, args),
         Command::Migrate => {
             let (_, applied) = connect_and_migrate(&resolved.url)?;
@@ -389,7 +426,22 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Audit => run_audit(&resolved.url),
+        Command::Audit(AuditArgs {
+            remote: Some(server),
+            state,
+        }) => {
+            let verifier = verifier_key(resolved.log_key.as_deref())?;
+            let state = state.unwrap_or_else(|| resolved.data_dir.join("remote-audit.checkpoint"));
+            let outcome = crate::remote_audit::run(&server, &verifier, &state)?;
+            if outcome.ok {
+                println!("{}", outcome.message);
+                Ok(ExitCode::SUCCESS)
+            } else {
+                println!("FAILED: {}", outcome.message);
+                Ok(ExitCode::from(1))
+            }
+        }
+        Command::Audit(_) => run_audit(&resolved.url),
         Command::Admin { command } => {
             let (mut conn, _) = connect_and_migrate(&resolved.url)?;
             let log = resolved.log_signer(&mut conn)?;
@@ -773,4 +825,57 @@ fn run_client(args: &ClientArgs) -> anyhow::Result<ExitCode> {
     };
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The log's public key from `--log-key`: a file holding a verifier key or
+/// a signer key (whose public half is used), or the verifier key itself.
+fn verifier_key(arg: Option<&std::path::Path>) -> anyhow::Result<NoteVerifier> {
+    let Some(arg) = arg else {
+        bail!("give the log's public key with --log-key (GET /api/v1/ledger/key serves it)");
+    };
+    let text = match std::fs::read_to_string(arg) {
+        Ok(t) => t,
+        Err(_) => arg.to_string_lossy().into_owned(),
+    };
+    let text = text.trim();
+    if text.starts_with("PRIVATE+KEY+") {
+        return Ok(NoteSigner::from_signer_key(text)?.verifier());
+    }
+    NoteVerifier::parse(text).with_context(|| format!("{}: not a log verifier key", arg.display()))
+}
+
+fn verify_receipt(
+    file: &std::path::Path,
+    log_key: Option<&std::path::Path>,
+    origin: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    let verifier = verifier_key(log_key)?;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let result = docflow::core::receipt::Receipt::parse(&text)
+        .and_then(|r| r.verify(&verifier, Some(origin.unwrap_or(verifier.name()))));
+    match result {
+        Ok(v) => {
+            println!(
+                "valid: entry {} ({} of {}) is in log {} at tree size {}, root {}",
+                v.entry.seq,
+                v.entry.kind,
+                v.entry.subject,
+                v.checkpoint.origin,
+                v.checkpoint.size,
+                hex::encode(v.checkpoint.root)
+            );
+            println!(
+                "recorded {} by {}",
+                docflow::core::ledger::format_time(&v.entry.time),
+                v.entry.actor
+            );
+            print!("{}", String::from_utf8_lossy(&v.entry_bytes));
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            println!("INVALID: {e}");
+            Ok(ExitCode::from(1))
+        }
+    }
 }

@@ -2,6 +2,7 @@
 
 mod cli;
 mod client;
+mod remote_audit;
 
 use std::process::ExitCode;
 

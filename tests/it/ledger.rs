@@ -181,7 +181,7 @@ fn audit_names_tampered_content(backend: Backend) {
     assert!(out.contains(&target), "{out}");
 }
 
-fn assert_linear_chain(db: &TestDb, expected_entries: i64) {
+pub fn assert_linear_chain(db: &TestDb, expected_entries: i64) {
     let rows = ledger::page(&mut db.conn(), 0, 100_000).unwrap();
     assert_eq!(rows.len() as i64, expected_entries);
     let mut prev = docflow::core::ledger::GENESIS_HASH.to_vec();

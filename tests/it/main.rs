@@ -8,6 +8,7 @@ mod cli;
 mod documents;
 mod errors;
 mod ledger;
+mod nodes;
 mod readme;
 mod signatures;
 mod transparency;

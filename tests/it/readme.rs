@@ -112,6 +112,10 @@ fn readme_walkthrough_works_verbatim(backend: Backend) {
         "walkthrough failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
     );
     assert!(stdout.contains("both versions intact"), "{stdout}");
+    assert!(stdout.contains("\tsign\ta.karimov\t"), "{stdout}");
+    assert!(stdout.contains("Signature Verified Successfully"), "{stdout}");
+    assert!(stdout.contains("valid: entry"), "{stdout}");
+    assert!(stdout.contains("first audit of this log"), "{stdout}");
     let last = stdout.lines().last().unwrap_or("");
     assert!(
         last.starts_with("ok: "),

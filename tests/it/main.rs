@@ -4,6 +4,7 @@
 #[macro_use]
 pub mod harness;
 
+mod authorization;
 mod cli;
 mod documents;
 mod errors;

@@ -113,7 +113,10 @@ fn readme_walkthrough_works_verbatim(backend: Backend) {
     );
     assert!(stdout.contains("both versions intact"), "{stdout}");
     assert!(stdout.contains("\tsign\ta.karimov\t"), "{stdout}");
-    assert!(stdout.contains("Signature Verified Successfully"), "{stdout}");
+    assert!(
+        stdout.contains("Signature Verified Successfully"),
+        "{stdout}"
+    );
     assert!(stdout.contains("valid: entry"), "{stdout}");
     assert!(stdout.contains("first audit of this log"), "{stdout}");
     let last = stdout.lines().last().unwrap_or("");

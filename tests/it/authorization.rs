@@ -9,6 +9,10 @@ use crate::harness::{example, pdf, Backend, TestApp};
 
 both_backends!(every_endpoint_against_every_kind_of_caller);
 
+/// Method, path, body, wrong-role token, right-role token, and the
+/// expected status for anonymous, another organisation, wrong, right.
+type Row<'a> = (&'a str, String, Body, &'a str, &'a str, [u16; 4]);
+
 #[derive(Clone, Copy)]
 enum Body {
     None,
@@ -67,7 +71,7 @@ fn every_endpoint_against_every_kind_of_caller(backend: Backend) {
     let v1 = format!("/api/v1/documents/{doc}/versions/1");
     // Each row: method, path, body, wrong-role token, right-role token, and
     // the expected status for anonymous, other organisation, wrong, right.
-    let rows: Vec<(&str, String, Body, &str, &str, [u16; 4])> = vec![
+    let rows: Vec<Row> = vec![
         (
             "GET",
             "/api/v1/me".into(),

@@ -501,10 +501,12 @@ fn serve(resolved: Resolved, args: ServeArgs) -> anyhow::Result<ExitCode> {
             .unwrap_or(2)
     });
     let trust = resolved.trust()?;
+    let log = std::sync::Arc::new(log);
     let state = docflow::http::AppState {
         trust: std::sync::Arc::new(trust),
+        appender: docflow::service::appender::Appender::start(url.clone(), log.clone()),
         pool,
-        log: std::sync::Arc::new(log),
+        log,
         kinds,
         max_upload_bytes,
         backend: url.backend_name(),

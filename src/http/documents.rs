@@ -243,6 +243,19 @@ async fn read_parts(mut payload: Multipart, max: u64, allowed: &[&str]) -> Resul
     }
 }
 
+/// Hashes the upload on the blocking pool, not on the writer or the
+/// async workers.
+async fn hashed(file: FilePart) -> Result<Upload, ApiError> {
+    Ok(web::block(move || {
+        Upload::new(
+            file.filename.as_deref(),
+            file.content_type.as_deref(),
+            file.data,
+        )
+    })
+    .await?)
+}
+
 fn parse_meta(bytes: &[u8]) -> Result<DocumentMeta, ApiError> {
     let value: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|e| ApiError::BadRequest(format!("the meta part is not valid JSON: {e}")))?;
@@ -276,25 +289,23 @@ pub async fn create(
         .ok_or_else(|| ApiError::BadRequest("the file part is missing".into()))?;
     let kinds = state.kinds.clone();
     let log = state.log.clone();
-    let (doc, version) = blocking(state.pool.clone(), move |conn| {
-        let upload = Upload::new(
-            file.filename.as_deref(),
-            file.content_type.as_deref(),
-            file.data,
-        );
-        svc::create(
-            conn,
-            &log,
-            &kinds,
-            &user,
-            NewDocument {
-                title: meta.title,
-                kind: meta.kind,
-            },
-            upload,
-        )
-    })
-    .await?;
+    let upload = hashed(file).await?;
+    let (doc, version) = state
+        .appender
+        .run(move |conn| {
+            svc::create(
+                conn,
+                &log,
+                &kinds,
+                &user,
+                NewDocument {
+                    title: meta.title,
+                    kind: meta.kind,
+                },
+                upload,
+            )
+        })
+        .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/documents/{}", doc.id)))
         .json(uploaded(doc, version)))
@@ -337,15 +348,11 @@ pub async fn add_version(
         .ok_or_else(|| ApiError::BadRequest("the file part is missing".into()))?;
     let id = path.into_inner();
     let log = state.log.clone();
-    let (doc, version) = blocking(state.pool.clone(), move |conn| {
-        let upload = Upload::new(
-            file.filename.as_deref(),
-            file.content_type.as_deref(),
-            file.data,
-        );
-        svc::add_version(conn, &log, &user, &id, base_version, upload)
-    })
-    .await?;
+    let upload = hashed(file).await?;
+    let (doc, version) = state
+        .appender
+        .run(move |conn| svc::add_version(conn, &log, &user, &id, base_version, upload))
+        .await?;
     Ok(HttpResponse::Created()
         .insert_header((
             header::LOCATION,

@@ -24,6 +24,8 @@ pub struct AppState {
     pub pool: Pool,
     /// Signs a checkpoint after every write.
     pub log: std::sync::Arc<docflow_core::checkpoint::NoteSigner>,
+    /// Runs the units of work that append to the ledger, grouped.
+    pub appender: crate::service::appender::Appender,
     /// Trust anchors and CRLs for X.509 keys.
     pub trust: std::sync::Arc<crate::service::keys::TrustStore>,
     pub kinds: DocumentKinds,

@@ -112,10 +112,10 @@ pub async fn add_key(
     let input = key_input(body.into_inner())?;
     let login = path.into_inner();
     let (log, trust) = (state.log.clone(), state.trust.clone());
-    let row = blocking(state.pool.clone(), move |c| {
-        keys_svc::register(c, &log, &trust, &Actor::User(user), &login, input)
-    })
-    .await?;
+    let row = state
+        .appender
+        .run(move |c| keys_svc::register(c, &log, &trust, &Actor::User(user), &login, input))
+        .await?;
     Ok(HttpResponse::Created().json(KeyView::from(row)))
 }
 
@@ -169,10 +169,10 @@ pub async fn revoke_key(
     let body = body.into_inner();
     let at = parse_time("revoked_at", body.revoked_at.as_deref())?;
     let log = state.log.clone();
-    let row = blocking(state.pool.clone(), move |c| {
-        keys_svc::revoke(c, &log, &Actor::User(user), &id, &body.reason, at)
-    })
-    .await?;
+    let row = state
+        .appender
+        .run(move |c| keys_svc::revoke(c, &log, &Actor::User(user), &id, &body.reason, at))
+        .await?;
     Ok(HttpResponse::Ok().json(KeyView::from(row)))
 }
 
@@ -273,24 +273,32 @@ pub async fn sign(
     let (id, n) = path.into_inner();
     let b = body.into_inner();
     let (log, trust) = (state.log.clone(), state.trust.clone());
-    let signed = blocking(state.pool.clone(), move |c| {
-        svc::submit(
-            c,
-            &log,
-            &trust,
-            &user,
-            &id,
-            n,
-            Submission {
-                key_id: b.key_id,
-                statement: b.statement,
-                signature: b.signature,
-            },
-        )
+    let signer = user.login.clone();
+    let row = state
+        .appender
+        .run(move |c| {
+            svc::submit(
+                c,
+                &log,
+                &trust,
+                &user,
+                &id,
+                n,
+                Submission {
+                    key_id: b.key_id,
+                    statement: b.statement,
+                    signature: b.signature,
+                },
+            )
+        })
+        .await?;
+    // The grouped transaction has committed: its checkpoint covers the entry.
+    let seq = row.ledger_seq;
+    let (_, receipt) = blocking(state.pool.clone(), move |c| {
+        crate::service::ledger::receipt(c, seq)
     })
     .await?;
-    let receipt = signed.receipt.encode();
-    Ok(HttpResponse::Created().json(signature_view(signed.row, signed.signer, Some(receipt))))
+    Ok(HttpResponse::Created().json(signature_view(row, signer, Some(receipt.encode()))))
 }
 
 #[utoipa::path(get, path = "/api/v1/documents/{id}/versions/{n}/signatures", tag = "signatures",
@@ -370,10 +378,10 @@ pub async fn token(
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
     let (log, trust) = (state.log.clone(), state.trust.clone());
-    let issued = blocking(state.pool.clone(), move |c| {
-        svc::login_token(c, &log, &trust, &b.statement, &b.signature)
-    })
-    .await?;
+    let issued = state
+        .appender
+        .run(move |c| svc::login_token(c, &log, &trust, &b.statement, &b.signature))
+        .await?;
     Ok(HttpResponse::Ok().json(TokenView {
         token: issued.secret,
         token_id: issued.row.id,

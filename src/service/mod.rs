@@ -2,6 +2,7 @@
 //! transaction under the write lock that also appends its ledger entry.
 
 pub mod admin;
+pub mod appender;
 pub mod documents;
 pub mod keys;
 pub mod ledger;

@@ -8,7 +8,6 @@ use base64::{engine::general_purpose::STANDARD, Engine as _};
 use chrono::Duration;
 use docflow_core::checkpoint::NoteSigner;
 use docflow_core::keys::Signature;
-use docflow_core::receipt::Receipt;
 use docflow_core::statement::{
     new_nonce, DocumentFields, DocumentStatement, LoginFields, LoginStatement, Purpose, Statement,
 };
@@ -146,13 +145,6 @@ fn parse_signature(b64: &str) -> Result<Signature, ServiceError> {
     Signature::from_base64(b64).map_err(|e| ServiceError::BadRequest(format!("signature: {e}")))
 }
 
-/// A recorded signature with its receipt.
-pub struct Signed {
-    pub row: SignatureRow,
-    pub signer: String,
-    pub receipt: Receipt,
-}
-
 pub struct Submission {
     pub key_id: String,
     pub statement: String,
@@ -168,7 +160,7 @@ pub fn submit(
     document_id: &str,
     version: i32,
     sub: Submission,
-) -> Result<Signed, ServiceError> {
+) -> Result<SignatureRow, ServiceError> {
     let statement = match Statement::parse(&sub.statement) {
         Ok(Statement::Document(s)) => s,
         Ok(Statement::Login(_)) => {
@@ -200,7 +192,7 @@ pub fn submit(
     may_sign(fields.purpose, &user.roles).map_err(ServiceError::Forbidden)?;
     let signature = parse_signature(&sub.signature)?;
     let now = storage::now();
-    let signed = write_tx(conn, log, |c| {
+    write_tx(conn, log, |c| {
         let doc = documents::document_in_org(c, &user.org_id, document_id)?
             .ok_or(ServiceError::NotFound("document"))?;
         let v =
@@ -252,12 +244,6 @@ pub fn submit(
         };
         store::insert_signature(c, &row)?;
         Ok(row)
-    })?;
-    let (_, receipt) = super::ledger::receipt(conn, signed.ledger_seq)?;
-    Ok(Signed {
-        row: signed,
-        signer: user.login.clone(),
-        receipt,
     })
 }
 

@@ -228,16 +228,22 @@ pub fn write_tx<T, E>(
 where
     E: From<diesel::result::Error> + From<StorageError>,
 {
-    write_tx_unsealed(conn, |c| {
+    // Nested (a savepoint in a caller's write transaction, e.g. one unit of
+    // a grouped append): the outermost transaction seals once for all.
+    let outermost = !in_transaction(conn);
+    run_tx(conn, true, |c| {
         let value = f(c)?;
-        // The new entries become leaves and a signed checkpoint covers
-        // them, in this same transaction.
-        transparency::seal(c, log, now())?;
+        if outermost {
+            // The new entries become leaves and a signed checkpoint covers
+            // them, in this same transaction.
+            transparency::seal(c, log, now())?;
+        }
         Ok(value)
     })
 }
 
-/// [`write_tx`] without sealing: only for changes that append no entry.
+/// A write transaction for rows outside the ledger (login challenges, the
+/// log key's registration): it does not take the ledger's lock.
 pub fn write_tx_unsealed<T, E>(
     conn: &mut DbConnection,
     f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
@@ -245,7 +251,27 @@ pub fn write_tx_unsealed<T, E>(
 where
     E: From<diesel::result::Error>,
 {
-    begin_write(conn)?;
+    run_tx(conn, false, f)
+}
+
+/// Whether `conn` is inside a transaction.
+pub fn in_transaction(conn: &mut DbConnection) -> bool {
+    !matches!(
+        <DbConnection as TransactionManager<DbConnection>>::transaction_manager_status_mut(conn)
+            .transaction_depth(),
+        Ok(None)
+    )
+}
+
+fn run_tx<T, E>(
+    conn: &mut DbConnection,
+    lock: bool,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    begin_write(conn, lock)?;
     match f(conn) {
         Ok(value) => {
             <DbConnection as TransactionManager<DbConnection>>::commit_transaction(conn)?;
@@ -260,8 +286,10 @@ where
     }
 }
 
-fn begin_write(conn: &mut DbConnection) -> Result<(), diesel::result::Error> {
+fn begin_write(conn: &mut DbConnection, lock: bool) -> Result<(), diesel::result::Error> {
     match conn {
+        // SQLite has one writer: every write transaction takes its lock at
+        // BEGIN, so none fails later on a stale snapshot.
         DbConnection::Sqlite(lite) => {
             match AnsiTransactionManager::begin_transaction_sql(lite, "BEGIN IMMEDIATE") {
                 Err(diesel::result::Error::AlreadyInTransaction) => {
@@ -272,6 +300,9 @@ fn begin_write(conn: &mut DbConnection) -> Result<(), diesel::result::Error> {
         }
         DbConnection::Pg(_) => {
             <DbConnection as TransactionManager<DbConnection>>::begin_transaction(conn)?;
+            if !lock {
+                return Ok(());
+            }
             let locked = match conn {
                 DbConnection::Pg(pg) => {
                     diesel::sql_query(format!("SELECT pg_advisory_xact_lock({PG_LOCK_WRITE})"))

@@ -362,10 +362,12 @@ impl TestApp {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let log = log_signer();
         docflow::storage::transparency::register_key(&mut db.conn(), &log.verifier()).unwrap();
+        let log = std::sync::Arc::new(log);
         let state = docflow::http::AppState {
             trust: std::sync::Arc::new(example_trust()),
+            appender: docflow::service::appender::Appender::start(db.url.clone(), log.clone()),
             pool,
-            log: std::sync::Arc::new(log),
+            log,
             kinds: DocumentKinds::default(),
             max_upload_bytes: options.max_upload_bytes,
             backend: db.url.backend_name(),

@@ -14,8 +14,62 @@ both_backends!(
     audit_names_a_cut_off_tail,
     audit_names_a_forged_checkpoint,
     concurrent_writers_leave_a_gapless_linear_chain,
-    two_nodes_on_one_database_share_one_chain
+    two_nodes_on_one_database_share_one_chain,
+    grouped_appends_roll_back_only_the_failing_units
 );
+
+/// Many units arrive together and are grouped into shared transactions;
+/// those that fail (a stale base_version) are rolled back alone.
+fn grouped_appends_roll_back_only_the_failing_units(backend: Backend) {
+    let Some(app) = TestApp::start(backend) else {
+        return;
+    };
+    let token = app.user("MINFIN", "reg", &[Role::Registrar]);
+    let meta = r#"{"title":"Xat","kind":"incoming-letter"}"#;
+    let created: serde_json::Value = app
+        .upload(
+            &token,
+            meta,
+            Some(("x.pdf", "application/pdf", vec![1; 10])),
+        )
+        .json()
+        .unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    let base = app.db.count("ledger");
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..16u8)
+            .map(|i| {
+                let (app, token, id) = (&app, &token, &id);
+                s.spawn(move || {
+                    if i % 2 == 0 {
+                        app.add_version(token, id, Some("1"), "v.pdf", vec![i; 20])
+                            .status()
+                            .as_u16()
+                    } else {
+                        let meta = format!(r#"{{"title":"Xat {i}","kind":"incoming-letter"}}"#);
+                        app.upload(
+                            token,
+                            &meta,
+                            Some(("x.pdf", "application/pdf", vec![i; 10])),
+                        )
+                        .status()
+                        .as_u16()
+                    }
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let versions_ok = statuses.iter().step_by(2).filter(|s| **s == 201).count();
+    let conflicts = statuses.iter().step_by(2).filter(|s| **s == 409).count();
+    assert_eq!((versions_ok, conflicts), (1, 7), "{statuses:?}");
+    assert!(
+        statuses.iter().skip(1).step_by(2).all(|s| *s == 201),
+        "{statuses:?}"
+    );
+    assert_eq!(app.db.count("document_versions"), 1 + 1 + 8);
+    assert_linear_chain(&app.db, base + 1 + 8);
+}
 
 fn seeded(backend: Backend) -> Option<(TestApp, String)> {
     let app = TestApp::start(backend)?;

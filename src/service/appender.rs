@@ -1,0 +1,129 @@
+//! Grouped appends: one writer thread per node runs the units of work that
+//! write to the ledger, as many as are waiting, in one transaction: one
+//! lock, one tree update, one signed checkpoint, one commit to disk.
+//!
+//! Each unit still commits together with its own ledger entries (they are
+//! in the same transaction), and runs in its own savepoint, so a unit that
+//! fails is rolled back alone and the others go on.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use docflow_core::checkpoint::NoteSigner;
+
+use super::ServiceError;
+use crate::storage::{self, DatabaseUrl, DbConnection, StorageError};
+
+/// Most units in one transaction: bounds the work a failed commit undoes.
+pub const MAX_BATCH: usize = 128;
+
+/// Delivers a unit's result once its batch has committed (or not).
+type Finish = Box<dyn FnOnce(Result<(), String>) + Send>;
+type Job = Box<dyn FnOnce(&mut DbConnection) -> Finish + Send>;
+
+#[derive(Clone)]
+pub struct Appender {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Appender {
+    /// Starts the writer thread with its own connection to `url`.
+    pub fn start(url: DatabaseUrl, log: Arc<NoteSigner>) -> Appender {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("docflow-appender".into())
+            .spawn(move || writer(url, log, queue))
+            .map(|_| ())
+            .unwrap_or_else(|e| tracing::error!(error = %e, "cannot start the appender thread"));
+        Appender { jobs }
+    }
+
+    /// Runs `f` in the next grouped transaction and answers its result
+    /// after that transaction commits.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, ServiceError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, ServiceError> + Send + 'static,
+    {
+        let (reply, answer) = tokio::sync::oneshot::channel::<Result<T, ServiceError>>();
+        let job: Job = Box::new(move |conn| {
+            // Its own savepoint: a failure undoes this unit only.
+            let result = storage::write_tx_unsealed(conn, f);
+            Box::new(move |batch: Result<(), String>| {
+                let result = match batch {
+                    Ok(()) => result,
+                    Err(cause) => result.and(Err(StorageError::Corrupt(cause).into())),
+                };
+                let _ = reply.send(result);
+            })
+        });
+        self.jobs.send(job).map_err(|_| {
+            ServiceError::Storage(StorageError::Corrupt("the appender has stopped".into()))
+        })?;
+        answer.await.map_err(|_| {
+            ServiceError::Storage(StorageError::Corrupt(
+                "the appender dropped a unit of work".into(),
+            ))
+        })?
+    }
+}
+
+fn writer(url: DatabaseUrl, log: Arc<NoteSigner>, queue: mpsc::Receiver<Job>) {
+    let mut conn: Option<DbConnection> = None;
+    while let Ok(first) = queue.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let c = match conn.as_mut() {
+            Some(c) => c,
+            None => match connect(&url) {
+                Ok(c) => conn.insert(c),
+                Err(e) => {
+                    tracing::error!(error = %e, "appender cannot connect");
+                    for job in batch {
+                        // Never run: answer with the connection error.
+                        drop(job);
+                    }
+                    std::thread::sleep(Duration::from_millis(200));
+                    continue;
+                }
+            },
+        };
+        let mut finishers: Vec<Finish> = Vec::with_capacity(batch.len());
+        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            storage::write_tx(c, &log, |c| {
+                for job in batch {
+                    finishers.push(job(c));
+                }
+                Ok::<(), ServiceError>(())
+            })
+        }));
+        let result = match outcome {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "a grouped append failed; its units are rolled back");
+                // The connection may be what failed: start afresh.
+                conn = None;
+                Err(e.to_string())
+            }
+            Err(_) => {
+                tracing::error!("a unit of work panicked; the batch is rolled back");
+                conn = None;
+                Err("internal error".to_owned())
+            }
+        };
+        for finish in finishers {
+            finish(result.clone());
+        }
+    }
+}
+
+fn connect(url: &DatabaseUrl) -> Result<DbConnection, StorageError> {
+    url.connect()
+}

@@ -26,11 +26,15 @@ use docflow::service::{admin, Actor};
 use docflow::storage::{self, schema::merkle_nodes, DatabaseUrl, DbConnection};
 
 fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn admin_url() -> String {
-    std::env::var("DOCFLOW_BENCH_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("DOCFLOW_BENCH_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 fn db_url(name: &str) -> String {
@@ -48,8 +52,13 @@ struct PgDb {
 impl PgDb {
     fn new(tag: &str) -> PgDb {
         let name = format!("docflow_bench_{tag}_{}", std::process::id());
-        let mut admin = PgConnection::establish(&admin_url()).expect("PostgreSQL is needed for this benchmark");
-        admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE); CREATE DATABASE {name}")).unwrap();
+        let mut admin =
+            PgConnection::establish(&admin_url()).expect("PostgreSQL is needed for this benchmark");
+        admin
+            .batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE); CREATE DATABASE {name}"
+            ))
+            .unwrap();
         let url = DatabaseUrl::Postgres(db_url(&name));
         storage::migrate(&mut url.connect().unwrap()).unwrap();
         PgDb { name, url }
@@ -59,7 +68,10 @@ impl PgDb {
 impl Drop for PgDb {
     fn drop(&mut self) {
         if let Ok(mut admin) = PgConnection::establish(&admin_url()) {
-            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+            let _ = admin.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
         }
     }
 }
@@ -89,10 +101,23 @@ fn throughput(clients: usize, seconds: u64, work: impl Fn(usize, u64) + Sync) ->
 
 fn appends(seconds: u64) {
     let db = PgDb::new("appends");
-    let log = Arc::new(NoteSigner::new("docflow.bench/log", ed25519_dalek::SigningKey::from_bytes(&[3u8; 32])).unwrap());
+    let log = Arc::new(
+        NoteSigner::new(
+            "docflow.bench/log",
+            ed25519_dalek::SigningKey::from_bytes(&[3u8; 32]),
+        )
+        .unwrap(),
+    );
     let mut conn = db.url.connect().unwrap();
     storage::transparency::register_key(&mut conn, &log.verifier()).unwrap();
-    admin::add_org(&mut conn, &log, &Actor::Operator, "BENCH", "Bench vazirligi").unwrap();
+    admin::add_org(
+        &mut conn,
+        &log,
+        &Actor::Operator,
+        "BENCH",
+        "Bench vazirligi",
+    )
+    .unwrap();
     admin::add_user(
         &mut conn,
         &log,
@@ -106,10 +131,20 @@ fn appends(seconds: u64) {
         },
     )
     .unwrap();
-    let token = admin::issue_token(&mut conn, &log, &Actor::Operator, "bench", "bench", chrono::Duration::days(1))
-        .unwrap()
-        .secret;
-    conn.batch_execute("CREATE TABLE bench_baseline (id BIGSERIAL PRIMARY KEY, payload BYTEA NOT NULL)").unwrap();
+    let token = admin::issue_token(
+        &mut conn,
+        &log,
+        &Actor::Operator,
+        "bench",
+        "bench",
+        chrono::Duration::days(1),
+    )
+    .unwrap()
+    .secret;
+    conn.batch_execute(
+        "CREATE TABLE bench_baseline (id BIGSERIAL PRIMARY KEY, payload BYTEA NOT NULL)",
+    )
+    .unwrap();
 
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -136,29 +171,57 @@ fn appends(seconds: u64) {
     println!("| clients | API appends/s | baseline INSERT tx/s | ratio |");
     println!("|---:|---:|---:|---:|");
     for clients in [1usize, 8, 32] {
-        let http: Vec<_> = (0..clients).map(|_| reqwest::blocking::Client::new()).collect();
+        let http: Vec<_> = (0..clients)
+            .map(|_| reqwest::blocking::Client::new())
+            .collect();
         let api = throughput(clients, seconds, |c, n| {
             let form = reqwest::blocking::multipart::Form::new()
-                .text("meta", format!(r#"{{"title":"bench {c} {n}","kind":"order"}}"#))
-                .part("file", reqwest::blocking::multipart::Part::bytes(format!("{c}:{n}:{clients}").into_bytes()).file_name("b.pdf"));
-            let resp = http[c].post(format!("{base}/api/v1/documents")).bearer_auth(&token).multipart(form).send().unwrap();
+                .text(
+                    "meta",
+                    format!(r#"{{"title":"bench {c} {n}","kind":"order"}}"#),
+                )
+                .part(
+                    "file",
+                    reqwest::blocking::multipart::Part::bytes(
+                        format!("{c}:{n}:{clients}").into_bytes(),
+                    )
+                    .file_name("b.pdf"),
+                );
+            let resp = http[c]
+                .post(format!("{base}/api/v1/documents"))
+                .bearer_auth(&token)
+                .multipart(form)
+                .send()
+                .unwrap();
             assert_eq!(resp.status(), 201);
         });
-        let conns: Vec<_> = (0..clients).map(|_| std::sync::Mutex::new(PgConnection::establish(&db_url(&db.name)).unwrap())).collect();
+        let conns: Vec<_> = (0..clients)
+            .map(|_| std::sync::Mutex::new(PgConnection::establish(&db_url(&db.name)).unwrap()))
+            .collect();
         let baseline = throughput(clients, seconds, |c, n| {
             let mut conn = conns[c].lock().unwrap();
             conn.transaction::<_, diesel::result::Error, _>(|conn| {
-                diesel::sql_query(format!("INSERT INTO bench_baseline (payload) VALUES ('\\x{:016x}')", n)).execute(conn)?;
+                diesel::sql_query(format!(
+                    "INSERT INTO bench_baseline (payload) VALUES ('\\x{:016x}')",
+                    n
+                ))
+                .execute(conn)?;
                 Ok(())
             })
             .unwrap();
         });
-        println!("| {clients} | {api:.0} | {baseline:.0} | {:.2} |", api / baseline);
+        println!(
+            "| {clients} | {api:.0} | {baseline:.0} | {:.2} |",
+            api / baseline
+        );
     }
     let mut conn = db.url.connect().unwrap();
     let report = storage::audit::run(&mut conn, &mut |_| {}).unwrap();
     assert!(report.problem.is_none(), "{:?}", report.problem);
-    println!("audit after the run: ok, {} entries, {} checkpoints", report.entries, report.checkpoints);
+    println!(
+        "audit after the run: ok, {} entries, {} checkpoints",
+        report.entries, report.checkpoints
+    );
 }
 
 /// Fills merkle_nodes for `leaves` random leaves; returns the root.
@@ -170,11 +233,21 @@ fn build_tree(conn: &mut DbConnection, leaves: u64) -> merkle::Hash {
             for chunk in rows.chunks(500) {
                 let values: Vec<_> = chunk
                     .iter()
-                    .map(|(l, i, h)| (merkle_nodes::level.eq(*l), merkle_nodes::idx.eq(*i), merkle_nodes::hash.eq(h.clone())))
+                    .map(|(l, i, h)| {
+                        (
+                            merkle_nodes::level.eq(*l),
+                            merkle_nodes::idx.eq(*i),
+                            merkle_nodes::hash.eq(h.clone()),
+                        )
+                    })
                     .collect();
                 match c {
-                    DbConnection::Pg(pg) => diesel::insert_into(merkle_nodes::table).values(&values).execute(pg)?,
-                    DbConnection::Sqlite(lite) => diesel::insert_into(merkle_nodes::table).values(&values).execute(lite)?,
+                    DbConnection::Pg(pg) => diesel::insert_into(merkle_nodes::table)
+                        .values(&values)
+                        .execute(pg)?,
+                    DbConnection::Sqlite(lite) => diesel::insert_into(merkle_nodes::table)
+                        .values(&values)
+                        .execute(lite)?,
                 };
             }
             Ok::<_, diesel::result::Error>(())
@@ -203,7 +276,10 @@ fn median(mut v: Vec<Duration>) -> (Duration, Duration) {
 fn proofs_on(name: &str, conn: &mut DbConnection, leaves: u64) {
     let t = Instant::now();
     let root = build_tree(conn, leaves);
-    eprintln!("{name}: built a tree of {leaves} leaves in {:.1} s", t.elapsed().as_secs_f64());
+    eprintln!(
+        "{name}: built a tree of {leaves} leaves in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
     let mut state = 0x9e37_79b9_7f4a_7c15u64;
     let mut next = || {
         state ^= state << 13;
@@ -258,9 +334,20 @@ fn main() {
     // `cargo bench` passes --bench; `cargo test --benches` runs it with no
     // flag: then only a smoke run.
     let smoke = !std::env::args().any(|a| a == "--bench");
-    let seconds = if smoke { 1 } else { env_u64("DOCFLOW_BENCH_SECONDS", 5) };
-    let leaves = if smoke { 2000 } else { env_u64("DOCFLOW_BENCH_LEAVES", 1_000_000) };
-    let which = std::env::args().skip(1).find(|a| !a.starts_with('-')).unwrap_or_default();
+    let seconds = if smoke {
+        1
+    } else {
+        env_u64("DOCFLOW_BENCH_SECONDS", 5)
+    };
+    let leaves = if smoke {
+        2000
+    } else {
+        env_u64("DOCFLOW_BENCH_LEAVES", 1_000_000)
+    };
+    let which = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .unwrap_or_default();
     if which.is_empty() || which == "appends" {
         appends(seconds);
     }

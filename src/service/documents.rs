@@ -60,6 +60,33 @@ fn version_facts(
     ]
 }
 
+/// Writes a version row (its content is already stored).
+#[allow(clippy::too_many_arguments)]
+fn store_version(
+    conn: &mut DbConnection,
+    document_id: &str,
+    version: i32,
+    upload: &Upload,
+    size: i64,
+    user: &AuthUser,
+    now: chrono::DateTime<chrono::Utc>,
+    ledger_seq: i64,
+) -> Result<VersionRow, ServiceError> {
+    let row = VersionRow {
+        document_id: document_id.to_owned(),
+        version,
+        sha256: upload.sha256.clone(),
+        size,
+        content_type: upload.content_type.clone(),
+        filename: upload.filename.clone(),
+        created_by: user.user_id.clone(),
+        created_at: now.naive_utc(),
+        ledger_seq,
+    };
+    store::insert_version(conn, &row)?;
+    Ok(row)
+}
+
 pub fn create(
     conn: &mut DbConnection,
     log: &NoteSigner,
@@ -106,18 +133,7 @@ pub fn create(
                 data,
             },
         )?;
-        let version = VersionRow {
-            document_id: doc.id.clone(),
-            version: 1,
-            sha256: upload.sha256.clone(),
-            size,
-            content_type: upload.content_type.clone(),
-            filename: upload.filename.clone(),
-            created_by: user.user_id.clone(),
-            created_at: now.naive_utc(),
-            ledger_seq: appended.seq,
-        };
-        store::insert_version(c, &version)?;
+        let version = store_version(c, &doc.id, 1, &upload, size, user, now, appended.seq)?;
         Ok((doc, version))
     })
 }
@@ -162,18 +178,7 @@ pub fn add_version(
                 data: ledger::data(version_facts(next, &upload, size)),
             },
         )?;
-        let version = VersionRow {
-            document_id: doc.id.clone(),
-            version: next,
-            sha256: upload.sha256.clone(),
-            size,
-            content_type: upload.content_type.clone(),
-            filename: upload.filename.clone(),
-            created_by: user.user_id.clone(),
-            created_at: now.naive_utc(),
-            ledger_seq: appended.seq,
-        };
-        store::insert_version(c, &version)?;
+        let version = store_version(c, &doc.id, next, &upload, size, user, now, appended.seq)?;
         store::set_latest_version(c, &doc.id, next, now.naive_utc())?;
         doc.latest_version = next;
         doc.updated_at = now.naive_utc();

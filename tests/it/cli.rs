@@ -1,9 +1,8 @@
 //! The `docflow` binary itself.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use crate::harness::{Backend, TestDb};
+use crate::harness::{Backend, Node, TestDb};
 
 both_backends!(
     admin_commands_round_trip_in_every_script,
@@ -281,32 +280,24 @@ fn serve_prints_where_it_listens_and_how_to_start(backend: Backend) {
     let Some(db) = TestDb::new(backend) else {
         return;
     };
-    let mut child = Command::new(env!("CARGO_BIN_EXE_docflow"))
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .env("DATABASE_URL", &db.url_string)
-        .env("DOCFLOW_LOG_KEY", db.dir.path().join("log.key"))
-        .current_dir(db.dir.path())
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
-    let addr = first
-        .strip_prefix("docflow listening on ")
-        .and_then(|r| r.split_whitespace().next())
-        .unwrap_or_else(|| panic!("{first}"))
-        .to_owned();
+    let node = Node::start(&db);
     let mut rest = String::new();
-    for line in lines.by_ref().take(8) {
-        rest.push_str(&line.unwrap());
-        rest.push('\n');
+    for _ in 0..8 {
+        match node
+            .banner
+            .lock()
+            .unwrap()
+            .recv_timeout(std::time::Duration::from_secs(10))
+        {
+            Ok(line) => {
+                rest.push_str(&line);
+                rest.push('\n');
+            }
+            Err(_) => break,
+        }
     }
     assert!(rest.contains("docflow admin org add"), "{rest}");
     assert!(rest.contains("docflow admin token issue"), "{rest}");
-    let health = reqwest::blocking::get(format!("{addr}/healthz")).unwrap();
+    let health = reqwest::blocking::get(format!("{}/healthz", node.base)).unwrap();
     assert_eq!(health.status(), 200);
-    child.kill().unwrap();
-    child.wait().unwrap();
 }

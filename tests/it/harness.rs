@@ -539,3 +539,62 @@ pub fn pdf(name: &str) -> Vec<u8> {
     )
     .unwrap()
 }
+
+/// A `docflow serve` process; killed on drop.
+pub struct Node {
+    child: std::process::Child,
+    pub base: String,
+    /// What it printed after its first line.
+    pub banner: Mutex<std::sync::mpsc::Receiver<String>>,
+}
+
+impl Node {
+    /// Starts `cmd` (a `docflow serve --bind 127.0.0.1:0 …` command) and
+    /// reads where it listens from its first line.
+    pub fn spawn(mut cmd: Command) -> Node {
+        use std::io::{BufRead, BufReader};
+        let mut child = cmd
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next().unwrap().unwrap();
+        let base = first
+            .strip_prefix("docflow listening on ")
+            .and_then(|r| r.split_whitespace().next())
+            .unwrap_or_else(|| panic!("{first}"))
+            .to_owned();
+        let (tx, banner) = std::sync::mpsc::channel();
+        // Keep reading so the server never blocks on a full pipe.
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        Node {
+            child,
+            base,
+            banner: Mutex::new(banner),
+        }
+    }
+
+    /// A node on `db`, with the test log key and trust anchors.
+    pub fn start(db: &TestDb) -> Node {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_docflow"));
+        cmd.args(["serve", "--bind", "127.0.0.1:0", "--workers", "2"])
+            .env("DATABASE_URL", &db.url_string)
+            .env("DOCFLOW_LOG_KEY", db.dir.path().join("log.key"))
+            .env("DOCFLOW_TRUST_ANCHORS", example("ca/root-ca.crt"))
+            .env("RUST_LOG", "warn")
+            .current_dir(db.dir.path());
+        Node::spawn(cmd)
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,56 +1,17 @@
 //! Several `docflow serve` processes on one database, and outside audits.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use docflow::domain::Role;
 use serde_json::Value;
 
-use crate::harness::{example, pdf, Backend, TestApp, TestDb};
+use crate::harness::{pdf, Backend, Node, TestApp, TestDb};
 
 both_backends!(
     two_server_processes_append_to_one_linear_log,
     remote_audit_proves_growth_and_names_an_altered_entry,
     receipts_verify_offline_on_the_command_line
 );
-
-/// A `docflow serve` process; killed on drop.
-pub struct Node {
-    child: Child,
-    pub base: String,
-}
-
-impl Node {
-    pub fn start(db: &TestDb) -> Node {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_docflow"))
-            .args(["serve", "--bind", "127.0.0.1:0", "--workers", "2"])
-            .env("DATABASE_URL", &db.url_string)
-            .env("DOCFLOW_LOG_KEY", db.dir.path().join("log.key"))
-            .env("DOCFLOW_TRUST_ANCHORS", example("ca/root-ca.crt"))
-            .env("RUST_LOG", "warn")
-            .current_dir(db.dir.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let first = lines.next().unwrap().unwrap();
-        let base = first
-            .strip_prefix("docflow listening on ")
-            .and_then(|r| r.split_whitespace().next())
-            .unwrap_or_else(|| panic!("{first}"))
-            .to_owned();
-        std::thread::spawn(move || for _ in lines {});
-        Node { child, base }
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn upload(
     http: &reqwest::blocking::Client,

@@ -5,11 +5,10 @@
 //! holds a copy of `docs/examples`, with `docflow` being this build's
 //! binary and `API` pointing at the server this test started.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use crate::harness::{Backend, TestDb};
+use crate::harness::{Backend, Node, TestDb};
 
 both_backends!(readme_walkthrough_works_verbatim);
 
@@ -71,21 +70,12 @@ fn readme_walkthrough_works_verbatim(backend: Backend) {
         .env("RUST_LOG", "warn")
         .env_remove("DATABASE_URL")
         .env_remove("DOCFLOW_DATA_DIR")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
+        .env_remove("DOCFLOW_LOG_KEY");
     if let Some(url) = &database_url {
         serve.env("DATABASE_URL", url);
     }
-    let mut child = serve.spawn().unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
-    let api = first
-        .strip_prefix("docflow listening on ")
-        .and_then(|r| r.split_whitespace().next())
-        .unwrap()
-        .to_owned();
-    // Keep reading so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
+    let node = Node::spawn(serve);
+    let api = node.base.clone();
 
     let script = readme_block("<!-- walkthrough:start -->", "<!-- walkthrough:end -->");
     let mut bash = Command::new("bash");
@@ -103,8 +93,7 @@ fn readme_walkthrough_works_verbatim(backend: Backend) {
         bash.env("DATABASE_URL", url);
     }
     let out = bash.output().unwrap();
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(node);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(

@@ -1,0 +1,1 @@
+//! Document-flow rules (in progress).

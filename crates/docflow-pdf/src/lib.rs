@@ -1,0 +1,1 @@
+//! Stamped PDFs (in progress).

@@ -117,6 +117,9 @@ pub const READS_LEDGER: &[Role] = &[Role::Admin, Role::Auditor];
 /// Who may register and revoke other users' signing keys.
 pub const MANAGES_KEYS: &[Role] = &[Role::Admin, Role::Registrar];
 
+/// Who may create registration journals.
+pub const MANAGES_JOURNALS: &[Role] = &[Role::Admin, Role::Registrar];
+
 /// Who may register documents and add versions.
 pub const REGISTERS_DOCUMENTS: &[Role] = &[Role::Admin, Role::Registrar];
 
@@ -153,17 +156,20 @@ pub fn may_sign(purpose: docflow_core::statement::Purpose, roles: &Roles) -> Res
     }
 }
 
-/// The life-cycle state of a document. Later stages (routes, resolutions)
-/// extend this; a new document is `registered`.
+/// The life-cycle state of a document; a new document is a `draft`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DocumentState {
+    Draft,
+    Signed,
     Registered,
 }
 
 impl DocumentState {
     pub fn as_str(self) -> &'static str {
         match self {
+            DocumentState::Draft => "draft",
+            DocumentState::Signed => "signed",
             DocumentState::Registered => "registered",
         }
     }
@@ -172,6 +178,10 @@ impl DocumentState {
 /// The document kinds an installation accepts (configurable).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DocumentKinds(Vec<String>);
+
+/// Kinds that arrive from outside: registered on arrival, with the
+/// correspondent's own number and date.
+pub const INCOMING_KINDS: [&str; 2] = ["incoming-letter", "citizen-appeal"];
 
 /// The kinds every Uzbek government office handles.
 pub const DEFAULT_KINDS: [&str; 6] = [
@@ -229,6 +239,22 @@ fn is_slug(s: &str, max: usize) -> bool {
         && s.len() <= max
         && s.bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// Journal index: `01-07`, `K/12`. Short, and the same in every script.
+pub fn check_journal_code(code: &str) -> Result<(), Invalid> {
+    let ok = (1..=20).contains(&code.len())
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'/' | b'.' | b'_'));
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            "code",
+            "1 to 20 characters: Latin letters, digits, '-', '/', '.' or '_'",
+        ))
+    }
 }
 
 /// Organisation code: `MINFIN`, `ADLIYA-01`. Upper-case ASCII so it is the

@@ -6,6 +6,7 @@ pub mod documents;
 pub mod error;
 pub mod ledger;
 pub mod openapi;
+pub mod registration;
 pub mod signatures;
 
 use std::net::TcpListener;
@@ -74,6 +75,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/keys/{id}/revoke", web::post().to(signatures::revoke_key))
                 .route("/auth/challenge", web::post().to(signatures::challenge))
                 .route("/auth/token", web::post().to(signatures::token))
+                .route("/journals", web::post().to(registration::add_journal))
+                .route("/journals", web::get().to(registration::journals))
+                .route(
+                    "/documents/{id}/register",
+                    web::post().to(registration::register),
+                )
+                .route(
+                    "/documents/{id}/registration",
+                    web::get().to(registration::registration),
+                )
                 .route("/ledger/checkpoint", web::get().to(ledger::checkpoint))
                 .route("/ledger/checkpoints", web::get().to(ledger::checkpoints))
                 .route("/ledger/key", web::get().to(ledger::key))

@@ -4,7 +4,7 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{documents, error, ledger, signatures};
+use super::{documents, error, ledger, registration, signatures};
 
 struct BearerAuth;
 
@@ -50,6 +50,10 @@ impl Modify for BearerAuth {
         signatures::signatures,
         signatures::challenge,
         signatures::token,
+        registration::add_journal,
+        registration::journals,
+        registration::register,
+        registration::registration,
     ),
     components(schemas(error::ErrorBody)),
     modifiers(&BearerAuth),
@@ -59,6 +63,7 @@ impl Modify for BearerAuth {
         (name = "keys", description = "Users' signing keys (public parts only)"),
         (name = "signatures", description = "Statements and signatures"),
         (name = "auth", description = "Login by key"),
+        (name = "registration", description = "Registration journals and numbers"),
         (name = "ledger", description = "The transparency log: checkpoints, proofs, entries"),
         (name = "service", description = "Health")
     )

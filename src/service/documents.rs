@@ -111,7 +111,7 @@ pub fn create(
             kind: new.kind,
             title_folded: fold_for_search(&new.title),
             title: new.title,
-            state: DocumentState::Registered.as_str().to_owned(),
+            state: DocumentState::Draft.as_str().to_owned(),
             latest_version: 1,
             created_by: user.user_id.clone(),
             created_at: now.naive_utc(),

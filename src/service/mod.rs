@@ -6,6 +6,7 @@ pub mod appender;
 pub mod documents;
 pub mod keys;
 pub mod ledger;
+pub mod registration;
 pub mod signatures;
 
 use crate::domain::{Invalid, Roles};

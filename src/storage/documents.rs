@@ -97,6 +97,18 @@ pub fn set_latest_version(
     Ok(())
 }
 
+pub fn set_state(
+    conn: &mut DbConnection,
+    id: &str,
+    state: &str,
+    at: NaiveDateTime,
+) -> Result<(), StorageError> {
+    diesel::update(documents::table.find(id))
+        .set((documents::state.eq(state), documents::updated_at.eq(at)))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Filters for the document list; `None` means "any".
 #[derive(Debug, Clone, Default)]
 pub struct DocumentFilter {

@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod documents;
+pub mod journals;
 pub mod keys;
 pub mod ledger;
 pub mod models;

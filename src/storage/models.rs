@@ -138,3 +138,31 @@ pub struct SignatureRow {
     pub signed_at: NaiveDateTime,
     pub ledger_seq: i64,
 }
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = journals)]
+pub struct JournalRow {
+    pub id: String,
+    pub org_id: String,
+    pub code: String,
+    pub name: String,
+    pub kinds: String,
+    pub created_at: NaiveDateTime,
+    pub ledger_seq: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = registrations)]
+pub struct RegistrationRow {
+    pub document_id: String,
+    pub journal_id: String,
+    pub year: i32,
+    pub number: i64,
+    pub reg_number: String,
+    pub registered_at: NaiveDateTime,
+    pub registered_by: String,
+    pub correspondent: Option<String>,
+    pub correspondent_number: Option<String>,
+    pub correspondent_date: Option<String>,
+    pub ledger_seq: i64,
+}

@@ -94,6 +94,9 @@ diesel::joinable!(signatures -> signing_keys (key_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     ledger,
+    journals,
+    journal_counters,
+    registrations,
     signing_keys,
     challenges,
     signatures,
@@ -175,6 +178,42 @@ diesel::table! {
         signature -> Binary,
         nonce -> Text,
         signed_at -> Timestamp,
+        ledger_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    journals (id) {
+        id -> Text,
+        org_id -> Text,
+        code -> Text,
+        name -> Text,
+        kinds -> Text,
+        created_at -> Timestamp,
+        ledger_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    journal_counters (journal_id, year) {
+        journal_id -> Text,
+        year -> Integer,
+        last_number -> BigInt,
+    }
+}
+
+diesel::table! {
+    registrations (document_id) {
+        document_id -> Text,
+        journal_id -> Text,
+        year -> Integer,
+        number -> BigInt,
+        reg_number -> Text,
+        registered_at -> Timestamp,
+        registered_by -> Text,
+        correspondent -> Nullable<Text>,
+        correspondent_number -> Nullable<Text>,
+        correspondent_date -> Nullable<Text>,
         ledger_seq -> BigInt,
     }
 }

@@ -39,7 +39,7 @@ fn create_fetch_and_version_a_document(backend: Backend) {
         .json()
         .unwrap();
     assert_eq!(doc["kind"], "order");
-    assert_eq!(doc["state"], "registered");
+    assert_eq!(doc["state"], "draft");
     assert_eq!(doc["latest_version"], 1);
 
     let v2 = pdf("order-v2.pdf");
@@ -167,7 +167,7 @@ fn list_filters_and_pagination(backend: Backend) {
 
     assert_eq!(list("?created_from=2000-01-01T00:00:00Z")["total"], 5);
     assert_eq!(list("?created_to=2000-01-01T00:00:00Z")["total"], 0);
-    assert_eq!(list("?state=registered&kind=citizen-appeal")["total"], 1);
+    assert_eq!(list("?state=draft&kind=citizen-appeal")["total"], 1);
 }
 
 fn content_is_deduplicated(backend: Backend) {

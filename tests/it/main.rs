@@ -11,5 +11,6 @@ mod errors;
 mod ledger;
 mod nodes;
 mod readme;
+mod registration;
 mod signatures;
 mod transparency;

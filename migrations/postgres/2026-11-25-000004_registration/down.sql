@@ -1,0 +1,3 @@
+DROP TABLE registrations;
+DROP TABLE journal_counters;
+DROP TABLE journals;

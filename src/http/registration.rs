@@ -1,0 +1,183 @@
+//! Registration journals and registration.
+
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::auth::Caller;
+use super::error::{blocking, ApiError, ErrorBody};
+use super::AppState;
+use crate::service::registration::{self as svc, NewJournal, Registration};
+use crate::storage::models::{JournalRow, RegistrationRow};
+
+fn time(t: NaiveDateTime) -> String {
+    docflow_core::ledger::format_time(&DateTime::<Utc>::from_naive_utc_and_offset(t, Utc))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JournalInput {
+    /// Index such as `01-07`.
+    pub code: String,
+    pub name: String,
+    /// Document kinds the journal serves.
+    pub kinds: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JournalView {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+    pub kinds: Vec<String>,
+    pub created_at: String,
+}
+
+impl From<JournalRow> for JournalView {
+    fn from(j: JournalRow) -> Self {
+        JournalView {
+            kinds: j.kinds.split(',').map(str::to_owned).collect(),
+            id: j.id,
+            code: j.code,
+            name: j.name,
+            created_at: time(j.created_at),
+        }
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/journals", tag = "registration", request_body = JournalInput,
+    responses((status = 201, body = JournalView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn add_journal(
+    Caller(user): Caller,
+    state: web::Data<AppState>,
+    body: web::Json<JournalInput>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    let (log, kinds) = (state.log.clone(), state.kinds.clone());
+    let row = state
+        .appender
+        .run(move |c| {
+            svc::add_journal(
+                c,
+                &log,
+                &kinds,
+                &user,
+                NewJournal {
+                    code: b.code,
+                    name: b.name,
+                    kinds: b.kinds,
+                },
+            )
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(JournalView::from(row)))
+}
+
+#[utoipa::path(get, path = "/api/v1/journals", tag = "registration",
+    responses((status = 200, body = Vec<JournalView>), (status = 401, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn journals(
+    Caller(user): Caller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let rows = blocking(state.pool.clone(), move |c| svc::list_journals(c, &user)).await?;
+    Ok(HttpResponse::Ok().json(rows.into_iter().map(JournalView::from).collect::<Vec<_>>()))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterInput {
+    /// Journal code; default: the one journal serving the document's kind.
+    pub journal: Option<String>,
+    /// For incoming documents: who sent it, their number and date (YYYY-MM-DD).
+    pub correspondent: Option<String>,
+    pub correspondent_number: Option<String>,
+    pub correspondent_date: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegistrationView {
+    pub document_id: String,
+    pub journal: String,
+    pub year: i32,
+    pub number: i64,
+    /// `journal/number`, e.g. `01-07/15`.
+    pub reg_number: String,
+    pub registered_at: String,
+    pub registered_by: String,
+    pub correspondent: Option<String>,
+    pub correspondent_number: Option<String>,
+    pub correspondent_date: Option<String>,
+    pub ledger_seq: i64,
+}
+
+fn view(r: RegistrationRow, j: JournalRow) -> RegistrationView {
+    RegistrationView {
+        document_id: r.document_id,
+        journal: j.code,
+        year: r.year,
+        number: r.number,
+        reg_number: r.reg_number,
+        registered_at: time(r.registered_at),
+        registered_by: r.registered_by,
+        correspondent: r.correspondent,
+        correspondent_number: r.correspondent_number,
+        correspondent_date: r.correspondent_date,
+        ledger_seq: r.ledger_seq,
+    }
+}
+
+/// Assigns the next number of the journal, atomically.
+#[utoipa::path(post, path = "/api/v1/documents/{id}/register", tag = "registration",
+    params(("id" = String, Path)), request_body = RegisterInput,
+    responses((status = 201, body = RegistrationView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn register(
+    Caller(user): Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<RegisterInput>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let b = body.into_inner();
+    let log = state.log.clone();
+    let (row, journal) = state
+        .appender
+        .run(move |c| {
+            svc::register(
+                c,
+                &log,
+                &user,
+                &id,
+                Registration {
+                    journal: b.journal,
+                    correspondent: b.correspondent,
+                    correspondent_number: b.correspondent_number,
+                    correspondent_date: b.correspondent_date,
+                },
+            )
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(view(row, journal)))
+}
+
+#[utoipa::path(get, path = "/api/v1/documents/{id}/registration", tag = "registration",
+    params(("id" = String, Path)),
+    responses((status = 200, body = RegistrationView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn registration(
+    Caller(user): Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let (row, journal) = blocking(state.pool.clone(), move |c| {
+        svc::registration(c, &user, &id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view(row, journal)))
+}

@@ -8,6 +8,7 @@ pub mod ledger;
 pub mod openapi;
 pub mod registration;
 pub mod signatures;
+pub mod substitutions;
 
 use std::net::TcpListener;
 
@@ -75,6 +76,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/keys/{id}/revoke", web::post().to(signatures::revoke_key))
                 .route("/auth/challenge", web::post().to(signatures::challenge))
                 .route("/auth/token", web::post().to(signatures::token))
+                .route("/substitutions", web::post().to(substitutions::create))
+                .route("/substitutions", web::get().to(substitutions::list))
                 .route("/journals", web::post().to(registration::add_journal))
                 .route("/journals", web::get().to(registration::journals))
                 .route(

@@ -4,7 +4,7 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{documents, error, ledger, registration, signatures};
+use super::{documents, error, ledger, registration, signatures, substitutions};
 
 struct BearerAuth;
 
@@ -54,6 +54,8 @@ impl Modify for BearerAuth {
         registration::journals,
         registration::register,
         registration::registration,
+        substitutions::create,
+        substitutions::list,
     ),
     components(schemas(error::ErrorBody)),
     modifiers(&BearerAuth),
@@ -64,6 +66,7 @@ impl Modify for BearerAuth {
         (name = "signatures", description = "Statements and signatures"),
         (name = "auth", description = "Login by key"),
         (name = "registration", description = "Registration journals and numbers"),
+        (name = "flow", description = "Approval routes, resolutions, substitutions, inbox"),
         (name = "ledger", description = "The transparency log: checkpoints, proofs, entries"),
         (name = "service", description = "Health")
     )

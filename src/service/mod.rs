@@ -8,6 +8,7 @@ pub mod keys;
 pub mod ledger;
 pub mod registration;
 pub mod signatures;
+pub mod substitutions;
 
 use crate::domain::{Invalid, Roles};
 use crate::storage::StorageError;

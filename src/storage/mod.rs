@@ -12,6 +12,7 @@ pub mod ledger;
 pub mod models;
 pub mod orgs;
 pub mod schema;
+pub mod substitutions;
 pub mod transparency;
 
 use std::path::{Path, PathBuf};

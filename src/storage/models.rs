@@ -166,3 +166,32 @@ pub struct RegistrationRow {
     pub correspondent_date: Option<String>,
     pub ledger_seq: i64,
 }
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = substitutions)]
+pub struct SubstitutionRow {
+    pub id: String,
+    pub user_id: String,
+    pub substitute_id: String,
+    pub starts_at: NaiveDateTime,
+    pub ends_at: NaiveDateTime,
+    pub kinds: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub created_by: String,
+    pub revoked_at: Option<NaiveDateTime>,
+    pub ledger_seq: i64,
+}
+
+impl SubstitutionRow {
+    /// Whether this substitution lets its substitute act for its user on a
+    /// document of `kind` at `at`.
+    pub fn covers(&self, kind: &str, at: NaiveDateTime) -> bool {
+        self.revoked_at.is_none_or(|r| r > at)
+            && self.starts_at <= at
+            && at < self.ends_at
+            && self
+                .kinds
+                .as_deref()
+                .is_none_or(|ks| ks.split(',').any(|k| k == kind))
+    }
+}

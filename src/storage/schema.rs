@@ -94,6 +94,7 @@ diesel::joinable!(signatures -> signing_keys (key_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     ledger,
+    substitutions,
     journals,
     journal_counters,
     registrations,
@@ -214,6 +215,21 @@ diesel::table! {
         correspondent -> Nullable<Text>,
         correspondent_number -> Nullable<Text>,
         correspondent_date -> Nullable<Text>,
+        ledger_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    substitutions (id) {
+        id -> Text,
+        user_id -> Text,
+        substitute_id -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        kinds -> Nullable<Text>,
+        created_at -> Timestamp,
+        created_by -> Text,
+        revoked_at -> Nullable<Timestamp>,
         ledger_seq -> BigInt,
     }
 }

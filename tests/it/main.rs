@@ -8,6 +8,7 @@ mod authorization;
 mod cli;
 mod documents;
 mod errors;
+mod flow;
 mod ledger;
 mod nodes;
 mod readme;

@@ -1,0 +1,106 @@
+//! Substitutions.
+
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::auth::Caller;
+use super::error::{blocking, ApiError, ErrorBody};
+use super::signatures::parse_time;
+use super::AppState;
+use crate::service::substitutions::{self as svc, NewSubstitution};
+use crate::storage::models::SubstitutionRow;
+
+fn time(t: NaiveDateTime) -> String {
+    docflow_core::ledger::format_time(&DateTime::<Utc>::from_naive_utc_and_offset(t, Utc))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubstitutionInput {
+    /// The substitute's login (same organisation).
+    pub substitute: String,
+    /// RFC 3339.
+    pub starts_at: String,
+    /// RFC 3339.
+    pub ends_at: String,
+    /// Only these document kinds (default: all).
+    pub kinds: Option<Vec<String>>,
+    /// Whose substitute; default the caller (another user: admins only).
+    pub user: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubstitutionView {
+    pub id: String,
+    pub user_id: String,
+    pub substitute_id: String,
+    pub starts_at: String,
+    pub ends_at: String,
+    pub kinds: Option<Vec<String>>,
+    pub ledger_seq: i64,
+}
+
+impl From<SubstitutionRow> for SubstitutionView {
+    fn from(s: SubstitutionRow) -> Self {
+        SubstitutionView {
+            id: s.id,
+            user_id: s.user_id,
+            substitute_id: s.substitute_id,
+            starts_at: time(s.starts_at),
+            ends_at: time(s.ends_at),
+            kinds: s.kinds.map(|k| k.split(',').map(str::to_owned).collect()),
+            ledger_seq: s.ledger_seq,
+        }
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/substitutions", tag = "flow", request_body = SubstitutionInput,
+    responses((status = 201, body = SubstitutionView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create(
+    Caller(user): Caller,
+    state: web::Data<AppState>,
+    body: web::Json<SubstitutionInput>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    let starts_at = parse_time("starts_at", Some(&b.starts_at))?.unwrap_or_default();
+    let ends_at = parse_time("ends_at", Some(&b.ends_at))?.unwrap_or_default();
+    let (log, kinds) = (state.log.clone(), state.kinds.clone());
+    let row = state
+        .appender
+        .run(move |c| {
+            svc::create(
+                c,
+                &log,
+                &kinds,
+                &user,
+                NewSubstitution {
+                    user: b.user,
+                    substitute: b.substitute,
+                    starts_at,
+                    ends_at,
+                    kinds: b.kinds,
+                },
+            )
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(SubstitutionView::from(row)))
+}
+
+#[utoipa::path(get, path = "/api/v1/substitutions", tag = "flow",
+    responses((status = 200, body = Vec<SubstitutionView>), (status = 401, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list(
+    Caller(user): Caller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let rows = blocking(state.pool.clone(), move |c| svc::list(c, &user)).await?;
+    Ok(HttpResponse::Ok().json(
+        rows.into_iter()
+            .map(SubstitutionView::from)
+            .collect::<Vec<_>>(),
+    ))
+}

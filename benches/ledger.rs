@@ -55,9 +55,10 @@ impl PgDb {
         let mut admin =
             PgConnection::establish(&admin_url()).expect("PostgreSQL is needed for this benchmark");
         admin
-            .batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE); CREATE DATABASE {name}"
-            ))
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .unwrap();
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
             .unwrap();
         let url = DatabaseUrl::Postgres(db_url(&name));
         storage::migrate(&mut url.connect().unwrap()).unwrap();

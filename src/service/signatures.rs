@@ -17,7 +17,7 @@ use super::admin::{self, IssuedToken};
 use super::keys::{check_key_at, usable_key, TrustStore};
 use super::{new_id, Actor, AuthUser, ServiceError};
 use crate::domain::may_sign;
-use crate::storage::models::{ChallengeRow, SignatureRow};
+use crate::storage::models::{ChallengeRow, KeyRow, SignatureRow};
 use crate::storage::{
     self, documents, keys as store, ledger, orgs, write_tx, write_tx_unsealed, DbConnection,
 };
@@ -57,13 +57,38 @@ pub fn issue_statement(
     key_id: &str,
 ) -> Result<String, ServiceError> {
     let purpose = parse_purpose(purpose)?;
+    may_sign(purpose, &user.roles).map_err(ServiceError::Forbidden)?;
+    issue(
+        conn,
+        trust,
+        user,
+        document_id,
+        version,
+        purpose,
+        key_id,
+        Vec::new(),
+    )
+}
+
+/// Issues a statement with `extra` lines (route decisions, resolutions…);
+/// the caller has already checked that `user` may make it.
+#[allow(clippy::too_many_arguments)]
+pub fn issue(
+    conn: &mut DbConnection,
+    trust: &TrustStore,
+    user: &AuthUser,
+    document_id: &str,
+    version: i32,
+    purpose: Purpose,
+    key_id: &str,
+    extra: Vec<(String, String)>,
+) -> Result<String, ServiceError> {
     if !purpose.is_document() {
         return Err(ServiceError::Unprocessable(
             "a login statement comes from POST /api/v1/auth/challenge".into(),
         ));
     }
     let key_bytes = parse_key_id(key_id)?;
-    may_sign(purpose, &user.roles).map_err(ServiceError::Forbidden)?;
     let now = storage::now();
     write_tx_unsealed(conn, |c| {
         let doc = documents::document_in_org(c, &user.org_id, document_id)?
@@ -85,7 +110,7 @@ pub fn issue_statement(
             signer: user.login.clone(),
             issued_at: now,
             nonce,
-            extra: Vec::new(),
+            extra,
         })
         .map_err(|e| ServiceError::Unprocessable(e.to_string()))?
         .encode();
@@ -151,16 +176,37 @@ pub struct Submission {
     pub signature: String,
 }
 
+/// A signed statement that passed every check, ready to record.
+pub struct Verified {
+    pub statement: DocumentStatement,
+    pub signature: Signature,
+    pub key: KeyRow,
+}
+
+/// What the action being signed requires of its statement.
+pub struct Expected<'a> {
+    /// The purposes acceptable here.
+    pub purposes: &'a [Purpose],
+    /// The extra lines, exactly.
+    pub extra: Vec<(String, String)>,
+}
+
+/// Checks a signed statement for `document_id`/`version` by `user`:
+/// issued by this server to this user, unexpired and unused (its nonce is
+/// used up here), for that content, by the user's usable key, and with the
+/// purpose and extra lines the action requires. Runs inside the caller's
+/// write transaction, so a refusal records nothing.
 #[allow(clippy::too_many_arguments)]
-pub fn submit(
-    conn: &mut DbConnection,
-    log: &NoteSigner,
+pub fn verify_submission(
+    c: &mut DbConnection,
     trust: &TrustStore,
     user: &AuthUser,
     document_id: &str,
     version: i32,
-    sub: Submission,
-) -> Result<SignatureRow, ServiceError> {
+    expected: &Expected<'_>,
+    sub: &Submission,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Verified, ServiceError> {
     let statement = match Statement::parse(&sub.statement) {
         Ok(Statement::Document(s)) => s,
         Ok(Statement::Login(_)) => {
@@ -178,6 +224,17 @@ pub fn submit(
             "the statement is for another document or version".into(),
         ));
     }
+    if !expected.purposes.contains(&fields.purpose) {
+        return Err(ServiceError::Unprocessable(format!(
+            "a {} statement does not fit this action",
+            fields.purpose.as_str()
+        )));
+    }
+    if fields.extra != expected.extra {
+        return Err(ServiceError::Unprocessable(
+            "the statement's extra lines do not match this action".into(),
+        ));
+    }
     let key_bytes = parse_key_id(&sub.key_id)?;
     if fields.key != key_bytes {
         return Err(ServiceError::Unprocessable(
@@ -189,61 +246,113 @@ pub fn submit(
             "the statement names another signer".into(),
         ));
     }
-    may_sign(fields.purpose, &user.roles).map_err(ServiceError::Forbidden)?;
     let signature = parse_signature(&sub.signature)?;
+    let doc = documents::document_in_org(c, &user.org_id, document_id)?
+        .ok_or(ServiceError::NotFound("document"))?;
+    let v = documents::version(c, &doc.id, version)?.ok_or(ServiceError::NotFound("version"))?;
+    if hex::encode(fields.sha256) != v.sha256 {
+        return Err(ServiceError::Unprocessable(
+            "the statement names other content".into(),
+        ));
+    }
+    let challenge = take_challenge(c, &fields.nonce, &sub.statement, now)?;
+    if challenge.user_id != user.user_id {
+        return Err(ServiceError::Forbidden(
+            "the statement was issued to another user".into(),
+        ));
+    }
+    let (key, public) = usable_key(c, trust, user, &sub.key_id, now)?;
+    public
+        .verify(sub.statement.as_bytes(), &signature)
+        .map_err(|_| ServiceError::Unprocessable("the signature does not verify".into()))?;
+    Ok(Verified {
+        statement: statement.clone(),
+        signature,
+        key,
+    })
+}
+
+/// Records a verified signature and its ledger entry; `facts` are added
+/// to the entry's data (route, step, decision…).
+pub fn record(
+    c: &mut DbConnection,
+    user: &AuthUser,
+    verified: &Verified,
+    facts: serde_json::Map<String, serde_json::Value>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<SignatureRow, ServiceError> {
+    let fields = verified.statement.fields();
+    let version = i32::try_from(fields.version).unwrap_or(i32::MAX);
+    let mut data = ledger::data([
+        ("version", json!(version)),
+        ("purpose", json!(fields.purpose.as_str())),
+        ("key", json!(verified.key.id)),
+        ("signer", json!(user.login)),
+        ("statement", json!(verified.statement.encode())),
+        (
+            "signature",
+            json!(STANDARD.encode(verified.signature.as_bytes())),
+        ),
+    ]);
+    data.extend(facts);
+    let appended = ledger::append(
+        c,
+        now,
+        ledger::NewEntry {
+            kind: "signature.added",
+            subject: format!("document:{}", fields.document),
+            actor: Actor::User(user.clone()).ledger_name(),
+            data,
+        },
+    )?;
+    let row = SignatureRow {
+        id: new_id(),
+        document_id: fields.document.clone(),
+        version,
+        key_id: verified.key.id.clone(),
+        user_id: user.user_id.clone(),
+        purpose: fields.purpose.as_str().to_owned(),
+        statement: verified.statement.encode(),
+        signature: verified.signature.as_bytes().to_vec(),
+        nonce: hex::encode(fields.nonce),
+        signed_at: fields.issued_at.naive_utc(),
+        ledger_seq: appended.seq,
+    };
+    store::insert_signature(c, &row)?;
+    Ok(row)
+}
+
+/// A plain signature on a version (`sign`, or a decision outside a route).
+#[allow(clippy::too_many_arguments)]
+pub fn submit(
+    conn: &mut DbConnection,
+    log: &NoteSigner,
+    trust: &TrustStore,
+    user: &AuthUser,
+    document_id: &str,
+    version: i32,
+    sub: Submission,
+) -> Result<SignatureRow, ServiceError> {
+    // The purpose must be one the caller's roles allow; decisions on a
+    // route carry extra lines and go through the route instead.
+    let purpose = Statement::parse(&sub.statement)
+        .map(|s| s.purpose())
+        .map_err(|e| ServiceError::Unprocessable(format!("statement: {e}")))?;
+    if purpose == Purpose::Login {
+        return Err(ServiceError::Unprocessable(
+            "a login statement can never sign a document".into(),
+        ));
+    }
+    may_sign(purpose, &user.roles).map_err(ServiceError::Forbidden)?;
     let now = storage::now();
     write_tx(conn, log, |c| {
-        let doc = documents::document_in_org(c, &user.org_id, document_id)?
-            .ok_or(ServiceError::NotFound("document"))?;
-        let v =
-            documents::version(c, &doc.id, version)?.ok_or(ServiceError::NotFound("version"))?;
-        if hex::encode(fields.sha256) != v.sha256 {
-            return Err(ServiceError::Unprocessable(
-                "the statement names other content".into(),
-            ));
-        }
-        let challenge = take_challenge(c, &fields.nonce, &sub.statement, now)?;
-        if challenge.user_id != user.user_id {
-            return Err(ServiceError::Forbidden(
-                "the statement was issued to another user".into(),
-            ));
-        }
-        let (key, public) = usable_key(c, trust, user, &sub.key_id, now)?;
-        public
-            .verify(sub.statement.as_bytes(), &signature)
-            .map_err(|_| ServiceError::Unprocessable("the signature does not verify".into()))?;
-        let appended = ledger::append(
-            c,
-            now,
-            ledger::NewEntry {
-                kind: "signature.added",
-                subject: format!("document:{}", doc.id),
-                actor: Actor::User(user.clone()).ledger_name(),
-                data: ledger::data([
-                    ("version", json!(version)),
-                    ("purpose", json!(fields.purpose.as_str())),
-                    ("key", json!(key.id)),
-                    ("signer", json!(user.login)),
-                    ("statement", json!(sub.statement)),
-                    ("signature", json!(STANDARD.encode(signature.as_bytes()))),
-                ]),
-            },
-        )?;
-        let row = SignatureRow {
-            id: new_id(),
-            document_id: doc.id.clone(),
-            version,
-            key_id: key.id.clone(),
-            user_id: user.user_id.clone(),
-            purpose: fields.purpose.as_str().to_owned(),
-            statement: sub.statement.clone(),
-            signature: signature.as_bytes().to_vec(),
-            nonce: hex::encode(fields.nonce),
-            signed_at: fields.issued_at.naive_utc(),
-            ledger_seq: appended.seq,
+        let expected = Expected {
+            purposes: &[purpose],
+            extra: Vec::new(),
         };
-        store::insert_signature(c, &row)?;
-        Ok(row)
+        let verified =
+            verify_submission(c, trust, user, document_id, version, &expected, &sub, now)?;
+        record(c, user, &verified, serde_json::Map::new(), now)
     })
 }
 

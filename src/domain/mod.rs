@@ -156,24 +156,8 @@ pub fn may_sign(purpose: docflow_core::statement::Purpose, roles: &Roles) -> Res
     }
 }
 
-/// The life-cycle state of a document; a new document is a `draft`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum DocumentState {
-    Draft,
-    Signed,
-    Registered,
-}
-
-impl DocumentState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DocumentState::Draft => "draft",
-            DocumentState::Signed => "signed",
-            DocumentState::Registered => "registered",
-        }
-    }
-}
+/// Document states and the rules of document flow live in `docflow-flow`.
+pub use docflow_flow::document::{transition, DocumentEvent, DocumentState};
 
 /// The document kinds an installation accepts (configurable).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -166,6 +166,8 @@ pub fn add_version(
                 )));
             }
         }
+        // Only a draft, or a document returned for rework, takes new content.
+        super::flow::apply(c, &doc, crate::domain::DocumentEvent::NewVersion, now)?;
         let next = doc.latest_version + 1;
         store::put_blob(c, &upload.sha256, &upload.data, now.naive_utc())?;
         let appended = ledger::append(

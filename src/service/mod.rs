@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod appender;
 pub mod documents;
+pub mod flow;
 pub mod keys;
 pub mod ledger;
 pub mod registration;

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::{new_id, Actor, AuthUser, ServiceError};
 use crate::domain::{
-    check_journal_code, check_text, DocumentKinds, DocumentState, INCOMING_KINDS, MANAGES_JOURNALS,
+    check_journal_code, check_text, DocumentEvent, DocumentKinds, INCOMING_KINDS, MANAGES_JOURNALS,
     REGISTERS_DOCUMENTS,
 };
 use crate::storage::models::{JournalRow, RegistrationRow};
@@ -136,14 +136,12 @@ pub fn register(
         let incoming = INCOMING_KINDS.contains(&doc.kind.as_str());
         // Incoming documents are registered on arrival; the organisation's
         // own documents once they are signed.
-        let allowed = doc.state == DocumentState::Signed.as_str()
-            || (incoming && doc.state == DocumentState::Draft.as_str());
-        if !allowed {
-            return Err(ServiceError::Conflict(format!(
-                "a {} document in state {} cannot be registered",
-                doc.kind, doc.state
-            )));
-        }
+        let event = if incoming {
+            DocumentEvent::RegisterIncoming
+        } else {
+            DocumentEvent::Register
+        };
+        let next = super::flow::next_state(&doc.state, event)?;
         if incoming
             && (reg.correspondent.is_none()
                 || reg.correspondent_number.is_none()
@@ -219,12 +217,7 @@ pub fn register(
             ledger_seq: appended.seq,
         };
         store::insert_registration(c, &row)?;
-        documents::set_state(
-            c,
-            &doc.id,
-            DocumentState::Registered.as_str(),
-            now.naive_utc(),
-        )?;
+        documents::set_state(c, &doc.id, next.as_str(), now.naive_utc())?;
         Ok((row, journal))
     })
 }

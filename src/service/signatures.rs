@@ -352,7 +352,18 @@ pub fn submit(
         };
         let verified =
             verify_submission(c, trust, user, document_id, version, &expected, &sub, now)?;
-        record(c, user, &verified, serde_json::Map::new(), now)
+        let row = record(c, user, &verified, serde_json::Map::new(), now)?;
+        // The signature that a route left pending makes the document signed.
+        if purpose == Purpose::Sign {
+            if let Some(doc) = documents::document_in_org(c, &user.org_id, document_id)? {
+                if doc.state == crate::domain::DocumentState::PendingSign.as_str()
+                    && doc.latest_version == version
+                {
+                    super::flow::apply(c, &doc, crate::domain::DocumentEvent::Sign, now)?;
+                }
+            }
+        }
+        Ok(row)
     })
 }
 

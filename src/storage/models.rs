@@ -195,3 +195,48 @@ impl SubstitutionRow {
                 .is_none_or(|ks| ks.split(',').any(|k| k == kind))
     }
 }
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = route_templates)]
+pub struct RouteTemplateRow {
+    pub id: String,
+    pub org_id: String,
+    pub kind: String,
+    pub name: String,
+    pub spec: String,
+    pub created_at: NaiveDateTime,
+    pub created_by: String,
+    pub ledger_seq: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = routes)]
+pub struct RouteRow {
+    pub id: String,
+    pub org_id: String,
+    pub document_id: String,
+    pub version: i32,
+    pub state: String,
+    pub runtime: String,
+    pub started_by: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub ledger_seq: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = decisions)]
+pub struct DecisionRow {
+    pub id: String,
+    pub route_id: String,
+    pub stage: i32,
+    pub step: i32,
+    pub decision: String,
+    pub user_id: String,
+    pub on_behalf_of: Option<String>,
+    pub signature_id: String,
+    pub comment: Option<String>,
+    pub comment_sha256: String,
+    pub decided_at: NaiveDateTime,
+    pub ledger_seq: i64,
+}

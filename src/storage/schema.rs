@@ -94,6 +94,10 @@ diesel::joinable!(signatures -> signing_keys (key_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     ledger,
+    route_templates,
+    routes,
+    decisions,
+    calendar_days,
     substitutions,
     journals,
     journal_counters,
@@ -231,5 +235,58 @@ diesel::table! {
         created_by -> Text,
         revoked_at -> Nullable<Timestamp>,
         ledger_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    route_templates (id) {
+        id -> Text,
+        org_id -> Text,
+        kind -> Text,
+        name -> Text,
+        spec -> Text,
+        created_at -> Timestamp,
+        created_by -> Text,
+        ledger_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    routes (id) {
+        id -> Text,
+        org_id -> Text,
+        document_id -> Text,
+        version -> Integer,
+        state -> Text,
+        runtime -> Text,
+        started_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        ledger_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    decisions (id) {
+        id -> Text,
+        route_id -> Text,
+        stage -> Integer,
+        step -> Integer,
+        decision -> Text,
+        user_id -> Text,
+        on_behalf_of -> Nullable<Text>,
+        signature_id -> Text,
+        comment -> Nullable<Text>,
+        comment_sha256 -> Text,
+        decided_at -> Timestamp,
+        ledger_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    calendar_days (org_id, day) {
+        org_id -> Text,
+        day -> Text,
+        working -> Bool,
     }
 }

@@ -162,6 +162,27 @@ enum ClientCommand {
         #[arg(long, value_name = "FILE")]
         key: PathBuf,
     },
+    /// Decide a step of an approval route, signing the decision here.
+    Decide {
+        #[arg(long)]
+        route: String,
+        #[arg(long)]
+        stage: usize,
+        #[arg(long)]
+        step: usize,
+        /// approve, approve-with-remarks, reject, return-for-revision, sign, acknowledge
+        #[arg(long)]
+        decision: String,
+        /// Remarks or reasons (their SHA-256 is signed).
+        #[arg(long)]
+        comment: Option<String>,
+        /// Decide as the substitute of this login.
+        #[arg(long)]
+        on_behalf_of: Option<String>,
+        /// Your private key file (PKCS#8 PEM).
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+    },
     /// List a version's signatures.
     Signatures {
         #[arg(long)]
@@ -802,6 +823,35 @@ fn run_client(args: &ClientArgs) -> anyhow::Result<ExitCode> {
                     answer["signer"].as_str().unwrap_or_default(),
                     answer["key_id"].as_str().unwrap_or_default(),
                     answer["ledger_seq"]
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            answer
+        }
+        ClientCommand::Decide {
+            route,
+            stage,
+            step,
+            decision,
+            comment,
+            on_behalf_of,
+            key,
+        } => {
+            let key = crate::client::read_private_key(key)?;
+            let answer = client.decide(
+                route,
+                *stage,
+                *step,
+                decision,
+                comment.as_deref(),
+                on_behalf_of.as_deref(),
+                &key,
+            )?;
+            if !args.json {
+                println!(
+                    "decided: {decision} on step {stage}.{step}; route is {}; ledger entry {}",
+                    answer["route"]["state"].as_str().unwrap_or_default(),
+                    answer["decision"]["ledger_seq"]
                 );
                 return Ok(ExitCode::SUCCESS);
             }

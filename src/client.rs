@@ -130,6 +130,70 @@ impl Client {
         .json()?)
     }
 
+    /// Decides a route step: fetches the decision statement, checks it names
+    /// this route, step, decision and comment, signs it here and sends it.
+    #[allow(clippy::too_many_arguments)]
+    pub fn decide(
+        &self,
+        route: &str,
+        stage: usize,
+        step: usize,
+        decision: &str,
+        comment: Option<&str>,
+        on_behalf_of: Option<&str>,
+        key: &PrivateKey,
+    ) -> anyhow::Result<Value> {
+        use sha2::Digest;
+        let key_id = key.public_key().fingerprint();
+        let comment_sha = hex::encode(sha2::Sha256::digest(comment.unwrap_or("").as_bytes()));
+        let mut query = vec![
+            ("decision", decision.to_owned()),
+            ("key_id", key_id.clone()),
+            ("comment_sha256", comment_sha.clone()),
+        ];
+        if let Some(p) = on_behalf_of {
+            query.push(("on_behalf_of", p.to_owned()));
+        }
+        let statement = Self::check(
+            self.auth(self.http.get(format!(
+                "{}/api/v1/routes/{route}/steps/{stage}/{step}/statement",
+                self.base
+            )))?
+            .query(&query)
+            .send()?,
+        )?
+        .text()?;
+        let parsed = docflow::core::statement::DocumentStatement::parse(&statement)
+            .context("the server sent a malformed statement")?;
+        let f = parsed.fields();
+        let expect = |k: &str, v: &str| f.extra.iter().any(|(a, b)| a == k && b == v);
+        if hex::encode(f.key) != key_id
+            || !expect("route", route)
+            || !expect("step", &format!("{stage}.{step}"))
+            || !expect("decision", decision)
+            || !expect("comment-sha256", &comment_sha)
+        {
+            bail!("the server sent a statement for something else:\n{statement}");
+        }
+        let signature = key.sign(statement.as_bytes()).to_base64();
+        Ok(Self::check(
+            self.auth(self.http.post(format!(
+                "{}/api/v1/routes/{route}/steps/{stage}/{step}/decision",
+                self.base
+            )))?
+            .json(&json!({
+                "decision": decision,
+                "comment": comment,
+                "on_behalf_of": on_behalf_of,
+                "key_id": key_id,
+                "statement": statement,
+                "signature": signature,
+            }))
+            .send()?,
+        )?
+        .json()?)
+    }
+
     pub fn signatures(&self, document: &str, version: u32) -> anyhow::Result<Value> {
         Ok(Self::check(
             self.auth(self.http.get(format!(

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod documents;
 pub mod error;
+pub mod flow;
 pub mod ledger;
 pub mod openapi;
 pub mod registration;
@@ -76,6 +77,26 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/keys/{id}/revoke", web::post().to(signatures::revoke_key))
                 .route("/auth/challenge", web::post().to(signatures::challenge))
                 .route("/auth/token", web::post().to(signatures::token))
+                .route(
+                    "/documents/{id}/versions/{n}/route",
+                    web::post().to(flow::start),
+                )
+                .route(
+                    "/documents/{id}/routes",
+                    web::get().to(flow::routes_of_document),
+                )
+                .route("/routes/{id}", web::get().to(flow::get))
+                .route(
+                    "/routes/{id}/steps/{stage}/{step}/statement",
+                    web::get().to(flow::decision_statement),
+                )
+                .route(
+                    "/routes/{id}/steps/{stage}/{step}/decision",
+                    web::post().to(flow::decide),
+                )
+                .route("/route-templates", web::post().to(flow::add_template))
+                .route("/route-templates", web::get().to(flow::templates))
+                .route("/calendar/{day}", web::put().to(flow::set_calendar_day))
                 .route("/substitutions", web::post().to(substitutions::create))
                 .route("/substitutions", web::get().to(substitutions::list))
                 .route("/journals", web::post().to(registration::add_journal))

@@ -4,7 +4,7 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{documents, error, ledger, registration, signatures, substitutions};
+use super::{documents, error, flow, ledger, registration, signatures, substitutions};
 
 struct BearerAuth;
 
@@ -56,6 +56,14 @@ impl Modify for BearerAuth {
         registration::registration,
         substitutions::create,
         substitutions::list,
+        flow::start,
+        flow::routes_of_document,
+        flow::get,
+        flow::decision_statement,
+        flow::decide,
+        flow::add_template,
+        flow::templates,
+        flow::set_calendar_day,
     ),
     components(schemas(error::ErrorBody)),
     modifiers(&BearerAuth),

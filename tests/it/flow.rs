@@ -3,9 +3,18 @@
 use docflow::domain::Role;
 use serde_json::{json, Value};
 
-use crate::harness::{assert_error, Backend, TestApp};
+use docflow::core::keys::PrivateKey;
+use sha2::{Digest, Sha256};
 
-both_backends!(substitutions_are_recorded_and_scoped);
+use crate::harness::{assert_error, example, pdf, Backend, TestApp};
+
+both_backends!(
+    substitutions_are_recorded_and_scoped,
+    parallel_approval_then_signature_then_registration,
+    refused_decisions_leave_no_trace,
+    return_for_revision_needs_a_new_version_and_a_fresh_route,
+    a_substitute_decides_with_their_own_key
+);
 
 fn substitutions_are_recorded_and_scoped(backend: Backend) {
     let Some(app) = TestApp::start(backend) else {
@@ -125,5 +134,421 @@ fn substitutions_are_recorded_and_scoped(backend: Backend) {
             .filter(|k| *k == "substitution.created")
             .count(),
         2
+    );
+}
+
+/// People of the story, each with a registered key.
+struct Office {
+    app: TestApp,
+    registrar: String,
+    people: Vec<(String, String, PrivateKey)>,
+}
+
+impl Office {
+    fn token(&self, login: &str) -> &str {
+        &self.people.iter().find(|p| p.0 == login).unwrap().1
+    }
+    fn key(&self, login: &str) -> &PrivateKey {
+        &self.people.iter().find(|p| p.0 == login).unwrap().2
+    }
+}
+
+fn office(backend: Backend) -> Option<Office> {
+    let app = TestApp::start(backend)?;
+    let registrar = app.user("MINFIN", "registrar", &[Role::Registrar]);
+    let mut people = Vec::new();
+    for (login, role, key) in [
+        ("deputy1", Role::Approver, "raw/keypair-1"),
+        ("deputy2", Role::Approver, "raw/keypair-2"),
+        ("minister", Role::Head, "users/alisher"),
+        ("assistant", Role::Approver, "users/dilnoza"),
+    ] {
+        let token = app.user("MINFIN", login, &[role]);
+        let public = std::fs::read_to_string(example(&format!("{key}.pub.pem"))).unwrap();
+        let resp = app
+            .http
+            .post(app.url(&format!("/api/v1/users/{login}/keys")))
+            .bearer_auth(&registrar)
+            .json(&json!({"public_key": public}))
+            .send()
+            .unwrap();
+        assert_eq!(resp.status(), 201);
+        let private_file = if key.starts_with("raw/") {
+            format!("{key}.pem")
+        } else {
+            format!("{key}.key")
+        };
+        let private =
+            PrivateKey::from_pkcs8_pem(&std::fs::read_to_string(example(&private_file)).unwrap())
+                .unwrap();
+        people.push((login.to_owned(), token, private));
+    }
+    Some(Office {
+        app,
+        registrar,
+        people,
+    })
+}
+
+fn draft_order(o: &Office) -> String {
+    let v: Value = o
+        .app
+        .upload(
+            &o.registrar,
+            r#"{"title":"Buyruq: byudjet","kind":"order"}"#,
+            Some(("order.pdf", "application/pdf", pdf("order-v1.pdf"))),
+        )
+        .json()
+        .unwrap();
+    v["id"].as_str().unwrap().to_owned()
+}
+
+fn start_route(o: &Office, doc: &str, version: u32, stages: Value) -> reqwest::blocking::Response {
+    o.app
+        .http
+        .post(
+            o.app
+                .url(&format!("/api/v1/documents/{doc}/versions/{version}/route")),
+        )
+        .bearer_auth(&o.registrar)
+        .json(&json!({"stages": stages}))
+        .send()
+        .unwrap()
+}
+
+fn decide(
+    o: &Office,
+    login: &str,
+    route: &str,
+    (stage, step): (usize, usize),
+    decision: &str,
+    comment: Option<&str>,
+    on_behalf_of: Option<&str>,
+) -> reqwest::blocking::Response {
+    let key = o.key(login);
+    let fingerprint = key.public_key().fingerprint();
+    let sha = hex::encode(Sha256::digest(comment.unwrap_or("").as_bytes()));
+    let mut url = format!(
+        "/api/v1/routes/{route}/steps/{stage}/{step}/statement?decision={decision}&key_id={fingerprint}&comment_sha256={sha}"
+    );
+    if let Some(p) = on_behalf_of {
+        url.push_str(&format!("&on_behalf_of={p}"));
+    }
+    let resp = o.app.get(o.token(login), &url);
+    if resp.status() != 200 {
+        return resp;
+    }
+    let statement = resp.text().unwrap();
+    o.app
+        .http
+        .post(o.app.url(&format!(
+            "/api/v1/routes/{route}/steps/{stage}/{step}/decision"
+        )))
+        .bearer_auth(o.token(login))
+        .json(&json!({
+            "decision": decision,
+            "comment": comment,
+            "on_behalf_of": on_behalf_of,
+            "key_id": fingerprint,
+            "statement": statement,
+            "signature": key.sign(statement.as_bytes()).to_base64(),
+        }))
+        .send()
+        .unwrap()
+}
+
+fn two_deputies_then_minister() -> Value {
+    json!([
+        {"rule": "all", "steps": [
+            {"assignee": "deputy1", "action": "approve", "deadline": {"working-days": 2}},
+            {"assignee": "deputy2", "action": "approve"}
+        ]},
+        {"rule": "all", "steps": [{"assignee": "minister", "action": "sign"}]}
+    ])
+}
+
+fn state_of(o: &Office, doc: &str) -> String {
+    let d: Value = o
+        .app
+        .get(&o.registrar, &format!("/api/v1/documents/{doc}"))
+        .json()
+        .unwrap();
+    d["state"].as_str().unwrap().to_owned()
+}
+
+fn parallel_approval_then_signature_then_registration(backend: Backend) {
+    let Some(o) = office(backend) else { return };
+    let doc = draft_order(&o);
+    let resp = start_route(&o, &doc, 1, two_deputies_then_minister());
+    assert_eq!(resp.status(), 201, "{}", resp.text().unwrap());
+    let route: Value = resp.json().unwrap();
+    let route_id = route["id"].as_str().unwrap().to_owned();
+    assert_eq!(state_of(&o, &doc), "on-approval");
+    // A second route while one is running is an illegal move.
+    assert_error(
+        start_route(&o, &doc, 1, two_deputies_then_minister()),
+        409,
+        "conflict",
+    );
+
+    let r = decide(&o, "deputy1", &route_id, (0, 0), "approve", None, None);
+    assert_eq!(r.status(), 201, "{}", r.text().unwrap());
+    let r = decide(
+        &o,
+        "deputy2",
+        &route_id,
+        (0, 1),
+        "approve-with-remarks",
+        Some("3-bandni aniqlashtiring"),
+        None,
+    );
+    assert_eq!(r.status(), 201);
+    let after: Value = r.json().unwrap();
+    assert_eq!(after["route"]["state"], "active");
+    assert!(after["receipt"]
+        .as_str()
+        .unwrap()
+        .starts_with("c2sp.org/tlog-proof@v1"));
+    let r = decide(&o, "minister", &route_id, (1, 0), "sign", None, None);
+    assert_eq!(r.status(), 201);
+    let done: Value = r.json().unwrap();
+    assert_eq!(done["route"]["state"], "approved");
+    assert_eq!(done["route"]["decisions"].as_array().unwrap().len(), 3);
+    assert_eq!(state_of(&o, &doc), "signed");
+    // Every decision is also a signature on the version.
+    let sigs: Value = o
+        .app
+        .get(
+            &o.registrar,
+            &format!("/api/v1/documents/{doc}/versions/1/signatures"),
+        )
+        .json()
+        .unwrap();
+    let purposes: Vec<&str> = sigs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["purpose"].as_str().unwrap())
+        .collect();
+    assert_eq!(purposes, ["approve", "approve-with-remarks", "sign"]);
+
+    let j = o
+        .app
+        .http
+        .post(o.app.url("/api/v1/journals"))
+        .bearer_auth(&o.registrar)
+        .json(&json!({"code": "01-07", "name": "Buyruqlar", "kinds": ["order"]}))
+        .send()
+        .unwrap();
+    assert_eq!(j.status(), 201);
+    let reg = o
+        .app
+        .http
+        .post(o.app.url(&format!("/api/v1/documents/{doc}/register")))
+        .bearer_auth(&o.registrar)
+        .json(&json!({}))
+        .send()
+        .unwrap();
+    assert_eq!(reg.status(), 201);
+    assert_eq!(state_of(&o, &doc), "registered");
+    crate::ledger::assert_linear_chain(&o.app.db, o.app.db.count("ledger"));
+}
+
+fn refused_decisions_leave_no_trace(backend: Backend) {
+    let Some(o) = office(backend) else { return };
+    let doc = draft_order(&o);
+    let route: Value = start_route(&o, &doc, 1, two_deputies_then_minister())
+        .json()
+        .unwrap();
+    let route_id = route["id"].as_str().unwrap().to_owned();
+    let before = o.app.db.snapshot();
+    // Out of order: the minister's step is not active yet.
+    let r = decide(&o, "minister", &route_id, (1, 0), "sign", None, None);
+    let body = assert_error(r, 409, "conflict");
+    assert!(
+        body["message"].as_str().unwrap().contains("not active"),
+        "{body}"
+    );
+    // Wrong assignee.
+    let body = assert_error(
+        decide(&o, "deputy2", &route_id, (0, 0), "approve", None, None),
+        403,
+        "forbidden",
+    );
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("not the assignee"),
+        "{body}"
+    );
+    // A decision that does not fit the step, and remarks without a comment.
+    assert_error(
+        decide(&o, "deputy1", &route_id, (0, 0), "sign", None, None),
+        422,
+        "unprocessable",
+    );
+    assert_error(
+        decide(
+            &o,
+            "deputy1",
+            &route_id,
+            (0, 0),
+            "approve-with-remarks",
+            None,
+            None,
+        ),
+        422,
+        "unprocessable",
+    );
+    assert_error(
+        decide(&o, "deputy1", &route_id, (5, 0), "approve", None, None),
+        404,
+        "not_found",
+    );
+    assert_eq!(o.app.db.snapshot(), before, "refusals recorded nothing");
+    assert_eq!(
+        decide(&o, "deputy1", &route_id, (0, 0), "approve", None, None).status(),
+        201
+    );
+    let before = o.app.db.snapshot();
+    // Twice.
+    let body = assert_error(
+        decide(&o, "deputy1", &route_id, (0, 0), "approve", None, None),
+        409,
+        "conflict",
+    );
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("already decided"),
+        "{body}"
+    );
+    assert_eq!(o.app.db.snapshot(), before);
+}
+
+fn return_for_revision_needs_a_new_version_and_a_fresh_route(backend: Backend) {
+    let Some(o) = office(backend) else { return };
+    let doc = draft_order(&o);
+    let route: Value = start_route(&o, &doc, 1, two_deputies_then_minister())
+        .json()
+        .unwrap();
+    let old = route["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        decide(&o, "deputy1", &old, (0, 0), "approve", None, None).status(),
+        201
+    );
+    // Content cannot change while on approval.
+    assert_error(
+        o.app
+            .add_version(&o.registrar, &doc, None, "v2.pdf", pdf("order-v2.pdf")),
+        409,
+        "conflict",
+    );
+    let r = decide(
+        &o,
+        "deputy2",
+        &old,
+        (0, 1),
+        "return-for-revision",
+        Some("Summani tekshiring"),
+        None,
+    );
+    assert_eq!(r.status(), 201);
+    assert_eq!(state_of(&o, &doc), "on-rework");
+    assert_eq!(
+        o.app
+            .add_version(&o.registrar, &doc, Some("1"), "v2.pdf", pdf("order-v2.pdf"))
+            .status(),
+        201
+    );
+    assert_eq!(state_of(&o, &doc), "draft");
+    let before = o.app.db.snapshot();
+    // The old route is closed and on a superseded version.
+    assert_error(
+        decide(&o, "minister", &old, (1, 0), "sign", None, None),
+        409,
+        "conflict",
+    );
+    assert_error(
+        start_route(&o, &doc, 1, two_deputies_then_minister()),
+        409,
+        "conflict",
+    );
+    assert_eq!(o.app.db.snapshot(), before);
+    // The new version starts fresh: deputy1 must approve again.
+    let fresh: Value = start_route(&o, &doc, 2, two_deputies_then_minister())
+        .json()
+        .unwrap();
+    let fresh = fresh["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        decide(&o, "deputy1", &fresh, (0, 0), "approve", None, None).status(),
+        201
+    );
+    let rejected = decide(
+        &o,
+        "deputy2",
+        &fresh,
+        (0, 1),
+        "reject",
+        Some("Kerak emas"),
+        None,
+    );
+    assert_eq!(rejected.status(), 201);
+    assert_eq!(state_of(&o, &doc), "aborted");
+}
+
+fn a_substitute_decides_with_their_own_key(backend: Backend) {
+    let Some(o) = office(backend) else { return };
+    let doc = draft_order(&o);
+    let route: Value = start_route(&o, &doc, 1, two_deputies_then_minister())
+        .json()
+        .unwrap();
+    let route_id = route["id"].as_str().unwrap().to_owned();
+    // Without a substitution the assistant cannot act for deputy1.
+    assert_error(
+        decide(
+            &o,
+            "assistant",
+            &route_id,
+            (0, 0),
+            "approve",
+            None,
+            Some("deputy1"),
+        ),
+        403,
+        "forbidden",
+    );
+    let now = chrono::Utc::now();
+    let resp = o.app.http.post(o.app.url("/api/v1/substitutions")).bearer_auth(o.token("deputy1"))
+        .json(&json!({"substitute": "assistant", "starts_at": (now - chrono::Duration::hours(1)).to_rfc3339(), "ends_at": (now + chrono::Duration::days(3)).to_rfc3339(), "kinds": ["order"]}))
+        .send().unwrap();
+    assert_eq!(resp.status(), 201);
+    let r = decide(
+        &o,
+        "assistant",
+        &route_id,
+        (0, 0),
+        "approve",
+        None,
+        Some("deputy1"),
+    );
+    assert_eq!(r.status(), 201, "{}", r.text().unwrap());
+    let v: Value = r.json().unwrap();
+    assert!(v["decision"]["on_behalf_of"].is_string());
+    // The statement names both: the signer is the assistant, on behalf of deputy1.
+    let sigs: Value = o
+        .app
+        .get(
+            &o.registrar,
+            &format!("/api/v1/documents/{doc}/versions/1/signatures"),
+        )
+        .json()
+        .unwrap();
+    let statement = sigs[0]["statement"].as_str().unwrap();
+    assert!(
+        statement.contains("signer: assistant\n") && statement.contains("on-behalf-of: deputy1\n"),
+        "{statement}"
     );
 }

@@ -1,0 +1,375 @@
+//! Approval routes, route templates, decisions and the working calendar.
+
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::auth::Caller;
+use super::error::{blocking, ApiError, ErrorBody};
+use super::AppState;
+use crate::service::flow::{self as svc, DecisionInput, RouteInput, StageInput};
+use crate::service::signatures::Submission;
+use crate::storage::models::{DecisionRow, RouteRow, RouteTemplateRow};
+
+fn time(t: NaiveDateTime) -> String {
+    docflow_core::ledger::format_time(&DateTime::<Utc>::from_naive_utc_and_offset(t, Utc))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DecisionView {
+    pub stage: i32,
+    pub step: i32,
+    pub decision: String,
+    pub user_id: String,
+    pub on_behalf_of: Option<String>,
+    pub comment: Option<String>,
+    pub comment_sha256: String,
+    pub signature_id: String,
+    pub decided_at: String,
+    pub ledger_seq: i64,
+}
+
+impl From<DecisionRow> for DecisionView {
+    fn from(d: DecisionRow) -> Self {
+        DecisionView {
+            stage: d.stage,
+            step: d.step,
+            decision: d.decision,
+            user_id: d.user_id,
+            on_behalf_of: d.on_behalf_of,
+            comment: d.comment,
+            comment_sha256: d.comment_sha256,
+            signature_id: d.signature_id,
+            decided_at: time(d.decided_at),
+            ledger_seq: d.ledger_seq,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RouteView {
+    pub id: String,
+    pub document_id: String,
+    pub version: i32,
+    /// `active`, `approved`, `rejected`, `returned` or `cancelled`.
+    pub state: String,
+    /// Stages and steps with their states, assignees (user ids), due times
+    /// and who decided.
+    #[schema(value_type = Object)]
+    pub route: serde_json::Value,
+    pub decisions: Vec<DecisionView>,
+    pub started_at: String,
+    pub ledger_seq: i64,
+}
+
+fn route_view(row: RouteRow, decisions: Vec<DecisionRow>) -> RouteView {
+    RouteView {
+        route: serde_json::from_str(&row.runtime).unwrap_or(serde_json::Value::Null),
+        id: row.id,
+        document_id: row.document_id,
+        version: row.version,
+        state: row.state,
+        decisions: decisions.into_iter().map(DecisionView::from).collect(),
+        started_at: time(row.created_at),
+        ledger_seq: row.ledger_seq,
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StartRoute {
+    /// The stages, in order (or give `template`).
+    pub stages: Option<Vec<StageInput>>,
+    /// The name of a saved route template.
+    pub template: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/documents/{id}/versions/{n}/route", tag = "flow",
+    params(("id" = String, Path), ("n" = i32, Path)), request_body = StartRoute,
+    responses((status = 201, body = RouteView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn start(
+    Caller(user): Caller,
+    state: web::Data<AppState>,
+    path: web::Path<(String, i32)>,
+    body: web::Json<StartRoute>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, n) = path.into_inner();
+    let input = match body.into_inner() {
+        StartRoute {
+            stages: Some(stages),
+            template: None,
+        } => RouteInput::Stages(stages),
+        StartRoute {
+            stages: None,
+            template: Some(t),
+        } => RouteInput::Template(t),
+        _ => {
+            return Err(ApiError::Unprocessable(
+                "give either stages or template".into(),
+            ))
+        }
+    };
+    let log = state.log.clone();
+    let (row, _) = state
+        .appender
+        .run(move |c| svc::start(c, &log, &user, &id, n, input))
+        .await?;
+    Ok(HttpResponse::Created().json(route_view(row, Vec::new())))
+}
+
+#[utoipa::path(get, path = "/api/v1/documents/{id}/routes", tag = "flow", params(("id" = String, Path)),
+    responses((status = 200, body = Vec<RouteView>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn routes_of_document(
+    Caller(user): Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let rows = blocking(state.pool.clone(), move |c| {
+        let routes = svc::routes_of_document(c, &user, &id)?;
+        routes
+            .into_iter()
+            .map(|(row, _)| {
+                let decisions = crate::storage::routes::decisions_of_route(c, &row.id)?;
+                Ok((row, decisions))
+            })
+            .collect::<Result<Vec<_>, crate::service::ServiceError>>()
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(
+        rows.into_iter()
+            .map(|(r, d)| route_view(r, d))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/routes/{id}", tag = "flow", params(("id" = String, Path)),
+    responses((status = 200, body = RouteView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get(
+    Caller(user): Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let (row, _, decisions) =
+        blocking(state.pool.clone(), move |c| svc::get(c, &user, &id)).await?;
+    Ok(HttpResponse::Ok().json(route_view(row, decisions)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionStatementQuery {
+    /// approve, approve-with-remarks, reject, return-for-revision, sign, acknowledge
+    decision: String,
+    /// The fingerprint of the key that will sign.
+    key_id: String,
+    /// SHA-256 (hex) of the comment; of the empty string when there is none.
+    comment_sha256: String,
+    /// Login of the assignee the caller stands in for.
+    on_behalf_of: Option<String>,
+}
+
+/// The statement to sign for a decision on a step.
+#[utoipa::path(get, path = "/api/v1/routes/{id}/steps/{stage}/{step}/statement", tag = "flow",
+    params(("id" = String, Path), ("stage" = usize, Path), ("step" = usize, Path), DecisionStatementQuery),
+    responses((status = 200, description = "the statement", content_type = "text/plain"), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn decision_statement(
+    Caller(user): Caller,
+    state: web::Data<AppState>,
+    path: web::Path<(String, usize, usize)>,
+    query: web::Query<DecisionStatementQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, stage, step) = path.into_inner();
+    let q = query.into_inner();
+    let trust = state.trust.clone();
+    let text = blocking(state.pool.clone(), move |c| {
+        svc::decision_statement(
+            c,
+            &trust,
+            &user,
+            &id,
+            stage,
+            step,
+            &q.decision,
+            &q.key_id,
+            &q.comment_sha256,
+            q.on_behalf_of.as_deref(),
+        )
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body(text))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionBody {
+    pub decision: String,
+    /// Remarks or reasons; its SHA-256 is in the statement.
+    pub comment: Option<String>,
+    pub on_behalf_of: Option<String>,
+    pub key_id: String,
+    pub statement: String,
+    /// Pure Ed25519 over the statement, base64.
+    pub signature: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DecidedView {
+    pub decision: DecisionView,
+    /// The route after the decision.
+    pub route: RouteView,
+    /// C2SP tlog-proof receipt of the decision's ledger entry.
+    pub receipt: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/routes/{id}/steps/{stage}/{step}/decision", tag = "flow",
+    params(("id" = String, Path), ("stage" = usize, Path), ("step" = usize, Path)), request_body = DecisionBody,
+    responses((status = 201, body = DecidedView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn decide(
+    Caller(user): Caller,
+    state: web::Data<AppState>,
+    path: web::Path<(String, usize, usize)>,
+    body: web::Json<DecisionBody>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, stage, step) = path.into_inner();
+    let b = body.into_inner();
+    let (log, trust) = (state.log.clone(), state.trust.clone());
+    let (decision, row, _) = state
+        .appender
+        .run(move |c| {
+            svc::decide(
+                c,
+                &log,
+                &trust,
+                &user,
+                &id,
+                stage,
+                step,
+                DecisionInput {
+                    decision: b.decision,
+                    comment: b.comment,
+                    on_behalf_of: b.on_behalf_of,
+                    submission: Submission {
+                        key_id: b.key_id,
+                        statement: b.statement,
+                        signature: b.signature,
+                    },
+                },
+            )
+        })
+        .await?;
+    let seq = decision.ledger_seq;
+    let route_id = row.id.clone();
+    let (receipt, decisions) = blocking(state.pool.clone(), move |c| {
+        let (_, receipt) = crate::service::ledger::receipt(c, seq)?;
+        Ok((
+            receipt,
+            crate::storage::routes::decisions_of_route(c, &route_id)?,
+        ))
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(DecidedView {
+        decision: decision.into(),
+        route: route_view(row, decisions),
+        receipt: receipt.encode(),
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateInput {
+    pub name: String,
+    /// The document kind it is for.
+    pub kind: String,
+    pub stages: Vec<StageInput>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TemplateView {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    #[schema(value_type = Object)]
+    pub spec: serde_json::Value,
+}
+
+impl From<RouteTemplateRow> for TemplateView {
+    fn from(t: RouteTemplateRow) -> Self {
+        TemplateView {
+            spec: serde_json::from_str(&t.spec).unwrap_or(serde_json::Value::Null),
+            id: t.id,
+            name: t.name,
+            kind: t.kind,
+        }
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/route-templates", tag = "flow", request_body = TemplateInput,
+    responses((status = 201, body = TemplateView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn add_template(
+    Caller(user): Caller,
+    state: web::Data<AppState>,
+    body: web::Json<TemplateInput>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    let (log, kinds) = (state.log.clone(), state.kinds.clone());
+    let row = state
+        .appender
+        .run(move |c| svc::save_template(c, &log, &kinds, &user, &b.name, &b.kind, &b.stages))
+        .await?;
+    Ok(HttpResponse::Created().json(TemplateView::from(row)))
+}
+
+#[utoipa::path(get, path = "/api/v1/route-templates", tag = "flow",
+    responses((status = 200, body = Vec<TemplateView>), (status = 401, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn templates(
+    Caller(user): Caller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let rows = blocking(state.pool.clone(), move |c| svc::templates(c, &user)).await?;
+    Ok(HttpResponse::Ok().json(rows.into_iter().map(TemplateView::from).collect::<Vec<_>>()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarDay {
+    /// Whether the day is a working day (a moved holiday, a working Saturday).
+    pub working: bool,
+}
+
+/// Marks a date (YYYY-MM-DD) as a working day or a day off for the
+/// organisation's deadlines.
+#[utoipa::path(put, path = "/api/v1/calendar/{day}", tag = "flow", params(("day" = String, Path)), request_body = CalendarDay,
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn set_calendar_day(
+    Caller(user): Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<CalendarDay>,
+) -> Result<HttpResponse, ApiError> {
+    let day = path.into_inner();
+    let working = body.into_inner().working;
+    let log = state.log.clone();
+    state
+        .appender
+        .run(move |c| svc::set_calendar_day(c, &log, &user, &day, working))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -129,6 +129,7 @@ fn appends(seconds: u64) {
             full_name: "Bench",
             position: "Bench",
             roles: Roles::new(vec![Role::Registrar]).unwrap(),
+            department: None,
         },
     )
     .unwrap();

@@ -309,6 +309,9 @@ enum UserCommand {
         /// Repeat the flag or separate with commas.
         #[arg(long = "role", value_delimiter = ',', required = true)]
         roles: Vec<String>,
+        /// Department, in any script (used by execution reports).
+        #[arg(long)]
+        department: Option<String>,
     },
     /// List the users of an organisation.
     List {
@@ -640,6 +643,7 @@ fn run_admin(
                 name,
                 position,
                 roles: role_names,
+                department,
             } => {
                 let (user, org) = admin::add_user(
                     conn,
@@ -651,6 +655,7 @@ fn run_admin(
                         full_name: &name,
                         position: &position,
                         roles: roles(&role_names)?,
+                        department: department.as_deref(),
                     },
                 )?;
                 println!(

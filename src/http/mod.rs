@@ -5,9 +5,11 @@ pub mod auth;
 pub mod documents;
 pub mod error;
 pub mod flow;
+pub mod inbox;
 pub mod ledger;
 pub mod openapi;
 pub mod registration;
+pub mod resolutions;
 pub mod signatures;
 pub mod substitutions;
 
@@ -94,6 +96,25 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     "/routes/{id}/steps/{stage}/{step}/decision",
                     web::post().to(flow::decide),
                 )
+                .route(
+                    "/documents/{id}/resolutions",
+                    web::post().to(resolutions::draft),
+                )
+                .route(
+                    "/documents/{id}/resolutions",
+                    web::get().to(resolutions::of_document),
+                )
+                .route("/resolutions/{id}", web::get().to(resolutions::get))
+                .route(
+                    "/resolutions/{id}/statement",
+                    web::post().to(resolutions::statement),
+                )
+                .route(
+                    "/resolutions/{id}/actions",
+                    web::post().to(resolutions::act),
+                )
+                .route("/inbox", web::get().to(inbox::inbox))
+                .route("/reports/execution", web::get().to(inbox::execution))
                 .route("/route-templates", web::post().to(flow::add_template))
                 .route("/route-templates", web::get().to(flow::templates))
                 .route("/calendar/{day}", web::put().to(flow::set_calendar_day))

@@ -4,7 +4,9 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{documents, error, flow, ledger, registration, signatures, substitutions};
+use super::{
+    documents, error, flow, inbox, ledger, registration, resolutions, signatures, substitutions,
+};
 
 struct BearerAuth;
 
@@ -64,6 +66,13 @@ impl Modify for BearerAuth {
         flow::add_template,
         flow::templates,
         flow::set_calendar_day,
+        resolutions::draft,
+        resolutions::of_document,
+        resolutions::get,
+        resolutions::statement,
+        resolutions::act,
+        inbox::inbox,
+        inbox::execution,
     ),
     components(schemas(error::ErrorBody)),
     modifiers(&BearerAuth),

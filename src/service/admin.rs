@@ -58,6 +58,8 @@ pub struct NewUser<'a> {
     pub full_name: &'a str,
     pub position: &'a str,
     pub roles: Roles,
+    /// The department (for execution reports), in any script.
+    pub department: Option<&'a str>,
 }
 
 pub fn add_user(
@@ -69,6 +71,9 @@ pub fn add_user(
     check_login(new.login)?;
     check_text("name", new.full_name, 300)?;
     check_text("position", new.position, 300)?;
+    if let Some(d) = new.department {
+        check_text("department", d, 300)?;
+    }
     let now = storage::now();
     write_tx(conn, log, |c| {
         let org =
@@ -87,6 +92,7 @@ pub fn add_user(
             position: new.position.to_owned(),
             roles: new.roles.to_stored(),
             created_at: now.naive_utc(),
+            department: new.department.map(str::to_owned),
         };
         orgs::insert_user(c, &row)?;
         ledger::append(
@@ -102,6 +108,7 @@ pub fn add_user(
                     ("full_name", json!(row.full_name)),
                     ("position", json!(row.position)),
                     ("roles", json!(new.roles.names())),
+                    ("department", json!(new.department)),
                 ]),
             },
         )?;

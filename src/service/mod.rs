@@ -5,9 +5,11 @@ pub mod admin;
 pub mod appender;
 pub mod documents;
 pub mod flow;
+pub mod inbox;
 pub mod keys;
 pub mod ledger;
 pub mod registration;
+pub mod resolutions;
 pub mod signatures;
 pub mod substitutions;
 

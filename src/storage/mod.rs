@@ -11,6 +11,7 @@ pub mod keys;
 pub mod ledger;
 pub mod models;
 pub mod orgs;
+pub mod resolutions;
 pub mod routes;
 pub mod schema;
 pub mod substitutions;

@@ -37,6 +37,7 @@ pub struct UserRow {
     pub position: String,
     pub roles: String,
     pub created_at: NaiveDateTime,
+    pub department: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -238,5 +239,32 @@ pub struct DecisionRow {
     pub comment: Option<String>,
     pub comment_sha256: String,
     pub decided_at: NaiveDateTime,
+    pub ledger_seq: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = resolutions)]
+pub struct ResolutionRow {
+    pub id: String,
+    pub org_id: String,
+    pub document_id: String,
+    pub parent_id: Option<String>,
+    pub parent_executor: Option<String>,
+    pub state: String,
+    pub runtime: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub ledger_seq: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = reports)]
+pub struct ReportRow {
+    pub id: String,
+    pub resolution_id: String,
+    pub executor_id: String,
+    pub body: String,
+    pub attachments: String,
+    pub submitted_at: NaiveDateTime,
     pub ledger_seq: i64,
 }

@@ -31,6 +31,7 @@ diesel::table! {
         position -> Text,
         roles -> Text,
         created_at -> Timestamp,
+        department -> Nullable<Text>,
     }
 }
 
@@ -94,6 +95,8 @@ diesel::joinable!(signatures -> signing_keys (key_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     ledger,
+    resolutions,
+    reports,
     route_templates,
     routes,
     decisions,
@@ -288,5 +291,32 @@ diesel::table! {
         org_id -> Text,
         day -> Text,
         working -> Bool,
+    }
+}
+
+diesel::table! {
+    resolutions (id) {
+        id -> Text,
+        org_id -> Text,
+        document_id -> Text,
+        parent_id -> Nullable<Text>,
+        parent_executor -> Nullable<Text>,
+        state -> Text,
+        runtime -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        ledger_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    reports (id) {
+        id -> Text,
+        resolution_id -> Text,
+        executor_id -> Text,
+        body -> Text,
+        attachments -> Text,
+        submitted_at -> Timestamp,
+        ledger_seq -> BigInt,
     }
 }

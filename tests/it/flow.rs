@@ -13,7 +13,8 @@ both_backends!(
     parallel_approval_then_signature_then_registration,
     refused_decisions_leave_no_trace,
     return_for_revision_needs_a_new_version_and_a_fresh_route,
-    a_substitute_decides_with_their_own_key
+    a_substitute_decides_with_their_own_key,
+    resolution_reports_and_control_of_execution
 );
 
 fn substitutions_are_recorded_and_scoped(backend: Backend) {
@@ -551,4 +552,308 @@ fn a_substitute_decides_with_their_own_key(backend: Backend) {
         statement.contains("signer: assistant\n") && statement.contains("on-behalf-of: deputy1\n"),
         "{statement}"
     );
+}
+
+/// Adds a user with a fresh key pair made here (the private key stays in
+/// the test) and the given department.
+fn person(o: &mut Office, login: &str, role: Role, department: &str) {
+    let token = o.app.user("MINFIN", login, &[role]);
+    o.app
+        .db
+        .exec(&format!(
+            "UPDATE users SET department = '{}' WHERE login = '{login}'",
+            department.replace('\'', "''")
+        ))
+        .unwrap();
+    let key = PrivateKey::generate(&mut rand::rngs::OsRng);
+    let resp = o
+        .app
+        .http
+        .post(o.app.url(&format!("/api/v1/users/{login}/keys")))
+        .bearer_auth(&o.registrar)
+        .json(&json!({"public_key": key.public_key().to_spki_pem()}))
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    o.people.push((login.to_owned(), token, key));
+}
+
+fn signed_and_registered_order(o: &Office) -> String {
+    let doc = draft_order(o);
+    let route: Value = start_route(o, &doc, 1, two_deputies_then_minister())
+        .json()
+        .unwrap();
+    let r = route["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        decide(o, "deputy1", &r, (0, 0), "approve", None, None).status(),
+        201
+    );
+    assert_eq!(
+        decide(o, "deputy2", &r, (0, 1), "approve", None, None).status(),
+        201
+    );
+    assert_eq!(
+        decide(o, "minister", &r, (1, 0), "sign", None, None).status(),
+        201
+    );
+    let j = o
+        .app
+        .http
+        .post(o.app.url("/api/v1/journals"))
+        .bearer_auth(&o.registrar)
+        .json(&json!({"code": "01-07", "name": "Buyruqlar", "kinds": ["order"]}))
+        .send()
+        .unwrap();
+    assert_eq!(j.status(), 201);
+    let reg = o
+        .app
+        .http
+        .post(o.app.url(&format!("/api/v1/documents/{doc}/register")))
+        .bearer_auth(&o.registrar)
+        .json(&json!({}))
+        .send()
+        .unwrap();
+    assert_eq!(reg.status(), 201);
+    doc
+}
+
+/// Signs and posts a resolution action; returns the response.
+fn act(o: &Office, login: &str, resolution: &str, mut body: Value) -> reqwest::blocking::Response {
+    let key = o.key(login);
+    body["key_id"] = json!(key.public_key().fingerprint());
+    let resp = o
+        .app
+        .http
+        .post(
+            o.app
+                .url(&format!("/api/v1/resolutions/{resolution}/statement")),
+        )
+        .bearer_auth(o.token(login))
+        .json(&body)
+        .send()
+        .unwrap();
+    if resp.status() != 200 {
+        return resp;
+    }
+    let statement = resp.text().unwrap();
+    body["statement"] = json!(statement);
+    body["signature"] = json!(key.sign(statement.as_bytes()).to_base64());
+    o.app
+        .http
+        .post(
+            o.app
+                .url(&format!("/api/v1/resolutions/{resolution}/actions")),
+        )
+        .bearer_auth(o.token(login))
+        .json(&body)
+        .send()
+        .unwrap()
+}
+
+fn inbox(o: &Office, login: &str) -> Vec<Value> {
+    let v: Value = o.app.get(o.token(login), "/api/v1/inbox").json().unwrap();
+    v.as_array().unwrap().clone()
+}
+
+fn resolution_reports_and_control_of_execution(backend: Backend) {
+    let Some(mut o) = office(backend) else { return };
+    person(&mut o, "dept1", Role::Executor, "Byudjet boshqarmasi");
+    person(&mut o, "dept2", Role::Executor, "Moliya departamenti");
+    person(&mut o, "controller", Role::Registrar, "Nazorat bo'limi");
+    let doc = signed_and_registered_order(&o);
+    let now = chrono::Utc::now();
+    let at = |days: i64| (now + chrono::Duration::days(days)).to_rfc3339();
+    let body = json!({
+        "instruction": "Ijro etilsin. Byudjet loyihasini 3 kun ichida tayyorlang.",
+        "deadline": at(5),
+        "controller": "controller",
+        "executors": [
+            {"login": "dept1", "responsible": true, "deadline": at(3)},
+            {"login": "dept2", "deadline": at(3)}
+        ],
+        "author": "minister"
+    });
+    // The assistant drafts for the minister; it is not in effect until signed.
+    let resp = o
+        .app
+        .http
+        .post(o.app.url(&format!("/api/v1/documents/{doc}/resolutions")))
+        .bearer_auth(&o.registrar)
+        .json(&body)
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 201, "{}", resp.text().unwrap());
+    let res: Value = resp.json().unwrap();
+    let rid = res["id"].as_str().unwrap().to_owned();
+    assert_eq!(res["state"], "draft");
+    assert!(inbox(&o, "dept1").is_empty(), "a draft assigns nothing");
+    assert!(inbox(&o, "minister")
+        .iter()
+        .any(|i| i["kind"] == "resolution-to-sign"));
+    let before = o.app.db.snapshot();
+    assert_error(
+        act(&o, "dept1", &rid, json!({"action": "sign"})),
+        403,
+        "forbidden",
+    );
+    assert_error(
+        act(
+            &o,
+            "dept1",
+            &rid,
+            json!({"action": "report", "text": "tayyor"}),
+        ),
+        409,
+        "conflict",
+    );
+    assert_eq!(o.app.db.snapshot(), before);
+    let signed = act(&o, "minister", &rid, json!({"action": "sign"}));
+    assert_eq!(signed.status(), 201, "{}", signed.text().unwrap());
+    assert_eq!(signed.json::<Value>().unwrap()["state"], "active");
+
+    let items = inbox(&o, "dept1");
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["kind"], "assignment");
+    assert_eq!(items[0]["overdue"], false);
+    assert_eq!(act(&o, "dept1", &rid, json!({"action": "report", "text": "Loyiha tayyor", "attachments": [{"document": doc, "version": 1}]})).status(), 201);
+    assert_eq!(
+        act(
+            &o,
+            "dept2",
+            &rid,
+            json!({"action": "report", "text": "Hisob-kitoblar ilova qilindi"})
+        )
+        .status(),
+        201
+    );
+    let to_accept: Vec<Value> = inbox(&o, "controller")
+        .into_iter()
+        .filter(|i| i["kind"] == "report-to-accept")
+        .collect();
+    assert_eq!(to_accept.len(), 2);
+    let before = o.app.db.snapshot();
+    assert_error(
+        act(
+            &o,
+            "dept2",
+            &rid,
+            json!({"action": "accept", "executor": "dept1"}),
+        ),
+        403,
+        "forbidden",
+    );
+    assert_eq!(o.app.db.snapshot(), before);
+    assert_eq!(
+        act(
+            &o,
+            "controller",
+            &rid,
+            json!({"action": "accept", "executor": "dept2"})
+        )
+        .status(),
+        201
+    );
+    assert_error(
+        act(
+            &o,
+            "controller",
+            &rid,
+            json!({"action": "accept", "executor": "dept2"}),
+        ),
+        409,
+        "conflict",
+    );
+    assert_eq!(
+        act(
+            &o,
+            "controller",
+            &rid,
+            json!({"action": "return", "executor": "dept1", "comment": "Jadvalni qo'shing"})
+        )
+        .status(),
+        201
+    );
+    assert_eq!(inbox(&o, "dept1")[0]["kind"], "assignment");
+    // More time is asked and granted.
+    let ext = act(
+        &o,
+        "dept1",
+        &rid,
+        json!({"action": "request-extension", "deadline": at(4), "comment": "Ma'lumot kutilmoqda"}),
+    );
+    assert_eq!(ext.status(), 201, "{}", ext.text().unwrap());
+    assert!(inbox(&o, "controller")
+        .iter()
+        .any(|i| i["kind"] == "extension-to-decide"));
+    assert_eq!(
+        act(
+            &o,
+            "minister",
+            &rid,
+            json!({"action": "approve-extension", "executor": "dept1"})
+        )
+        .status(),
+        201
+    );
+    assert_eq!(
+        act(
+            &o,
+            "dept1",
+            &rid,
+            json!({"action": "report", "text": "Jadval qo'shildi"})
+        )
+        .status(),
+        201
+    );
+    let done = act(
+        &o,
+        "controller",
+        &rid,
+        json!({"action": "accept", "executor": "dept1"}),
+    );
+    assert_eq!(done.status(), 201);
+    let done: Value = done.json().unwrap();
+    assert_eq!(done["state"], "executed");
+    assert_eq!(done["reports"].as_array().unwrap().len(), 3);
+
+    let range = format!("from={}&to={}", urlencode(&at(-1)), urlencode(&at(30)));
+    let report: Value = o
+        .app
+        .get(
+            o.token("minister"),
+            &format!("/api/v1/reports/execution?{range}"),
+        )
+        .json()
+        .unwrap();
+    let rows = report.as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{report}");
+    assert!(
+        rows.iter()
+            .all(|r| r["executed_in_time"] == 1 && r["overdue"] == 0),
+        "{report}"
+    );
+    let csv = o.app.get(
+        o.token("minister"),
+        &format!("/api/v1/reports/execution?{range}&format=csv"),
+    );
+    assert!(csv.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    let csv = csv.text().unwrap();
+    assert!(csv.starts_with("department,executor,"));
+    assert!(csv.contains("Byudjet boshqarmasi,dept1,"), "{csv}");
+    assert_error(
+        o.app.get(
+            o.token("dept1"),
+            &format!("/api/v1/reports/execution?{range}"),
+        ),
+        403,
+        "forbidden",
+    );
+    crate::ledger::assert_linear_chain(&o.app.db, o.app.db.count("ledger"));
+}
+
+fn urlencode(s: &str) -> String {
+    s.replace('+', "%2B").replace(':', "%3A")
 }

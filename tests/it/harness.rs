@@ -423,6 +423,7 @@ impl TestApp {
                 full_name: "Дилноза Юсупова",
                 position: "Bosh mutaxassis",
                 roles: Roles::new(roles.to_vec()).unwrap(),
+                department: None,
             },
         )
         .unwrap();

@@ -1,0 +1,3 @@
+DROP TABLE reports;
+DROP TABLE resolutions;
+ALTER TABLE users DROP COLUMN department;

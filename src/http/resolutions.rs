@@ -1,0 +1,291 @@
+//! Resolutions and their signed actions.
+
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::auth::Caller;
+use super::error::{blocking, ApiError, ErrorBody};
+use super::signatures::parse_time;
+use super::AppState;
+use crate::service::resolutions::{self as svc, Action, ExecutorInput, NewResolution};
+use crate::service::signatures::Submission;
+use crate::storage::models::{ReportRow, ResolutionRow};
+
+fn time(t: NaiveDateTime) -> String {
+    docflow_core::ledger::format_time(&DateTime::<Utc>::from_naive_utc_and_offset(t, Utc))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExecutorBody {
+    pub login: String,
+    #[serde(default)]
+    pub responsible: bool,
+    /// RFC 3339; no later than the resolution's deadline.
+    pub deadline: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResolutionBody {
+    pub instruction: String,
+    /// RFC 3339.
+    pub deadline: String,
+    /// Login of who accepts reports.
+    pub controller: String,
+    pub executors: Vec<ExecutorBody>,
+    /// The head it is drafted for (default: the caller).
+    pub author: Option<String>,
+    /// Parent resolution id, for a sub-resolution by one of its executors.
+    pub parent: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportView {
+    pub executor_id: String,
+    pub body: String,
+    #[schema(value_type = Object)]
+    pub attachments: serde_json::Value,
+    pub submitted_at: String,
+    pub ledger_seq: i64,
+}
+
+impl From<ReportRow> for ReportView {
+    fn from(r: ReportRow) -> Self {
+        ReportView {
+            attachments: serde_json::from_str(&r.attachments).unwrap_or(serde_json::Value::Null),
+            executor_id: r.executor_id,
+            body: r.body,
+            submitted_at: time(r.submitted_at),
+            ledger_seq: r.ledger_seq,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ResolutionView {
+    pub id: String,
+    pub document_id: String,
+    pub parent_id: Option<String>,
+    /// `draft`, `active`, `executed` or `cancelled`.
+    pub state: String,
+    /// Spec, author, assignments (state, deadline, reported/accepted times,
+    /// extensions).
+    #[schema(value_type = Object)]
+    pub resolution: serde_json::Value,
+    pub reports: Vec<ReportView>,
+    pub created_at: String,
+}
+
+fn view(row: ResolutionRow, reports: Vec<ReportRow>) -> ResolutionView {
+    ResolutionView {
+        resolution: serde_json::from_str(&row.runtime).unwrap_or(serde_json::Value::Null),
+        id: row.id,
+        document_id: row.document_id,
+        parent_id: row.parent_id,
+        state: row.state,
+        reports: reports.into_iter().map(ReportView::from).collect(),
+        created_at: time(row.created_at),
+    }
+}
+
+fn required_time(field: &str, value: &str) -> Result<DateTime<Utc>, ApiError> {
+    parse_time(field, Some(value))?
+        .ok_or_else(|| ApiError::BadRequest(format!("{field} is required")))
+}
+
+#[utoipa::path(post, path = "/api/v1/documents/{id}/resolutions", tag = "flow", params(("id" = String, Path)),
+    request_body = ResolutionBody,
+    responses((status = 201, body = ResolutionView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn draft(
+    Caller(user): Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<ResolutionBody>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let b = body.into_inner();
+    let deadline = required_time("deadline", &b.deadline)?;
+    let executors = b
+        .executors
+        .into_iter()
+        .map(|e| {
+            Ok(ExecutorInput {
+                deadline: required_time("executors[].deadline", &e.deadline)?,
+                login: e.login,
+                responsible: e.responsible,
+            })
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    let log = state.log.clone();
+    let row = state
+        .appender
+        .run(move |c| {
+            svc::draft(
+                c,
+                &log,
+                &user,
+                &id,
+                NewResolution {
+                    instruction: b.instruction,
+                    deadline,
+                    controller: b.controller,
+                    executors,
+                    author: b.author,
+                    parent: b.parent,
+                },
+            )
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(view(row, Vec::new())))
+}
+
+#[utoipa::path(get, path = "/api/v1/documents/{id}/resolutions", tag = "flow", params(("id" = String, Path)),
+    responses((status = 200, body = Vec<ResolutionView>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn of_document(
+    Caller(user): Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let rows = blocking(state.pool.clone(), move |c| svc::of_document(c, &user, &id)).await?;
+    Ok(HttpResponse::Ok().json(
+        rows.into_iter()
+            .map(|r| view(r, Vec::new()))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/resolutions/{id}", tag = "flow", params(("id" = String, Path)),
+    responses((status = 200, body = ResolutionView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get(
+    Caller(user): Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let (row, _, reports) = blocking(state.pool.clone(), move |c| svc::get(c, &user, &id)).await?;
+    Ok(HttpResponse::Ok().json(view(row, reports)))
+}
+
+/// An action on a resolution; the same body, without `statement` and
+/// `signature`, asks for the statement to sign.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionBody {
+    /// sign, report, accept, return, request-extension, approve-extension, refuse-extension
+    pub action: String,
+    pub key_id: String,
+    /// The executor (login) whose report or extension is decided.
+    pub executor: Option<String>,
+    /// The report's text.
+    pub text: Option<String>,
+    /// Document versions attached to a report: `[{"document": id, "version": n}]`.
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub attachments: Option<Vec<serde_json::Value>>,
+    /// Why a report is returned, or why more time is needed.
+    pub comment: Option<String>,
+    /// The requested new deadline (RFC 3339).
+    pub deadline: Option<String>,
+    pub statement: Option<String>,
+    pub signature: Option<String>,
+}
+
+fn action_of(b: &ActionBody) -> Result<Action, ApiError> {
+    let need = |v: &Option<String>, f: &str| {
+        v.clone()
+            .ok_or_else(|| ApiError::Unprocessable(format!("{} needs {f}", b.action)))
+    };
+    Ok(match b.action.as_str() {
+        "sign" => Action::Sign,
+        "report" => Action::Report {
+            text: need(&b.text, "text")?,
+            attachments: b.attachments.clone().unwrap_or_default(),
+        },
+        "accept" => Action::Accept {
+            executor: need(&b.executor, "executor")?,
+        },
+        "return" => Action::Return {
+            executor: need(&b.executor, "executor")?,
+            comment: need(&b.comment, "comment")?,
+        },
+        "request-extension" => Action::RequestExtension {
+            deadline: required_time("deadline", &need(&b.deadline, "deadline")?)?,
+            reason: need(&b.comment, "comment")?,
+        },
+        "approve-extension" => Action::ApproveExtension {
+            executor: need(&b.executor, "executor")?,
+        },
+        "refuse-extension" => Action::RefuseExtension {
+            executor: need(&b.executor, "executor")?,
+        },
+        other => return Err(ApiError::Unprocessable(format!("unknown action {other:?}"))),
+    })
+}
+
+#[utoipa::path(post, path = "/api/v1/resolutions/{id}/statement", tag = "flow", params(("id" = String, Path)),
+    request_body = ActionBody,
+    responses((status = 200, description = "the statement", content_type = "text/plain"), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn statement(
+    Caller(user): Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<ActionBody>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let b = body.into_inner();
+    let action = action_of(&b)?;
+    let trust = state.trust.clone();
+    let text = blocking(state.pool.clone(), move |c| {
+        svc::statement(c, &trust, &user, &id, &action, &b.key_id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body(text))
+}
+
+#[utoipa::path(post, path = "/api/v1/resolutions/{id}/actions", tag = "flow", params(("id" = String, Path)),
+    request_body = ActionBody,
+    responses((status = 201, body = ResolutionView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn act(
+    Caller(user): Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<ActionBody>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let b = body.into_inner();
+    let action = action_of(&b)?;
+    let (Some(statement), Some(signature)) = (b.statement, b.signature) else {
+        return Err(ApiError::Unprocessable(
+            "an action needs the signed statement and signature".into(),
+        ));
+    };
+    let submission = Submission {
+        key_id: b.key_id,
+        statement,
+        signature,
+    };
+    let (log, trust) = (state.log.clone(), state.trust.clone());
+    let row = state
+        .appender
+        .run(move |c| svc::act(c, &log, &trust, &user, &id, action, submission))
+        .await?;
+    let rid = row.id.clone();
+    let reports = blocking(state.pool.clone(), move |c| {
+        Ok(crate::storage::resolutions::reports_of(c, &rid)?)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(view(row, reports)))
+}

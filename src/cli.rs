@@ -183,6 +183,29 @@ enum ClientCommand {
         #[arg(long, value_name = "FILE")]
         key: PathBuf,
     },
+    /// A signed action on a resolution: sign, report, accept, return,
+    /// request-extension, approve-extension, refuse-extension.
+    Act {
+        #[arg(long)]
+        resolution: String,
+        #[arg(long)]
+        action: String,
+        /// The executor (login) whose report or extension is decided.
+        #[arg(long)]
+        executor: Option<String>,
+        /// The report's text.
+        #[arg(long)]
+        text: Option<String>,
+        /// Why a report is returned or more time is needed.
+        #[arg(long)]
+        comment: Option<String>,
+        /// The requested new deadline (RFC 3339).
+        #[arg(long)]
+        deadline: Option<String>,
+        /// Your private key file (PKCS#8 PEM).
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+    },
     /// List a version's signatures.
     Signatures {
         #[arg(long)]
@@ -857,6 +880,33 @@ fn run_client(args: &ClientArgs) -> anyhow::Result<ExitCode> {
                     "decided: {decision} on step {stage}.{step}; route is {}; ledger entry {}",
                     answer["route"]["state"].as_str().unwrap_or_default(),
                     answer["decision"]["ledger_seq"]
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            answer
+        }
+        ClientCommand::Act {
+            resolution,
+            action,
+            executor,
+            text,
+            comment,
+            deadline,
+            key,
+        } => {
+            let key = crate::client::read_private_key(key)?;
+            let body = serde_json::json!({
+                "action": action,
+                "executor": executor,
+                "text": text,
+                "comment": comment,
+                "deadline": deadline,
+            });
+            let answer = client.resolution_action(resolution, body, &key)?;
+            if !args.json {
+                println!(
+                    "{action}: resolution {resolution} is {}",
+                    answer["state"].as_str().unwrap_or_default()
                 );
                 return Ok(ExitCode::SUCCESS);
             }

@@ -194,6 +194,47 @@ impl Client {
         .json()?)
     }
 
+    /// A signed action on a resolution: asks for the statement, checks it
+    /// names this resolution and action, signs it here and sends it.
+    pub fn resolution_action(
+        &self,
+        resolution: &str,
+        mut body: Value,
+        key: &PrivateKey,
+    ) -> anyhow::Result<Value> {
+        let key_id = key.public_key().fingerprint();
+        body["key_id"] = json!(key_id);
+        let action = body["action"].as_str().unwrap_or_default().to_owned();
+        let statement = Self::check(
+            self.auth(self.http.post(format!(
+                "{}/api/v1/resolutions/{resolution}/statement",
+                self.base
+            )))?
+            .json(&body)
+            .send()?,
+        )?
+        .text()?;
+        let parsed = docflow::core::statement::DocumentStatement::parse(&statement)
+            .context("the server sent a malformed statement")?;
+        let f = parsed.fields();
+        let has = |k: &str, v: &str| f.extra.iter().any(|(a, b)| a == k && b == v);
+        if hex::encode(f.key) != key_id || !has("resolution", resolution) || !has("action", &action)
+        {
+            bail!("the server sent a statement for something else:\n{statement}");
+        }
+        body["statement"] = json!(statement);
+        body["signature"] = json!(key.sign(statement.as_bytes()).to_base64());
+        Ok(Self::check(
+            self.auth(self.http.post(format!(
+                "{}/api/v1/resolutions/{resolution}/actions",
+                self.base
+            )))?
+            .json(&body)
+            .send()?,
+        )?
+        .json()?)
+    }
+
     pub fn signatures(&self, document: &str, version: u32) -> anyhow::Result<Value> {
         Ok(Self::check(
             self.auth(self.http.get(format!(

@@ -10,11 +10,18 @@ use std::process::Command;
 
 use crate::harness::{Backend, Node, TestDb};
 
-both_backends!(readme_walkthrough_works_verbatim);
+both_backends!(
+    readme_walkthrough_works_verbatim,
+    worked_example_works_verbatim
+);
 
 pub fn readme_block(start: &str, end: &str) -> String {
-    let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    doc_block("README.md", start, end)
+}
+
+/// The fenced shell blocks of `file` between the two markers.
+pub fn doc_block(file: &str, start: &str, end: &str) -> String {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(file)).unwrap();
     let from = readme
         .find(start)
         .unwrap_or_else(|| panic!("README has no {start}"))
@@ -120,4 +127,77 @@ fn readme_walkthrough_works_verbatim(backend: Backend) {
     use std::os::unix::fs::PermissionsExt;
     let key = std::fs::metadata(work.path().join("docflow-data/log.key")).unwrap();
     assert_eq!(key.permissions().mode() & 0o777, 0o600);
+}
+
+fn worked_example_works_verbatim(backend: Backend) {
+    let Some(db) = TestDb::new(backend) else {
+        return;
+    };
+    let work = tempfile::tempdir().unwrap();
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/examples"),
+        &work.path().join("docs/examples"),
+    );
+    let database_url = match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => Some(db.url_string.clone()),
+    };
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_docflow"));
+    serve
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .current_dir(work.path())
+        .env("RUST_LOG", "warn")
+        .env_remove("DATABASE_URL")
+        .env_remove("DOCFLOW_DATA_DIR")
+        .env_remove("DOCFLOW_LOG_KEY");
+    if let Some(url) = &database_url {
+        serve.env("DATABASE_URL", url);
+    }
+    let node = Node::spawn(serve);
+    let script = doc_block(
+        "docs/worked-example.md",
+        "<!-- example:start -->",
+        "<!-- example:end -->",
+    );
+    let mut bash = Command::new("bash");
+    bash.arg("-c")
+        .arg(format!(
+            "set -euo pipefail\ndocflow() {{ \"$DOCFLOW_BIN\" \"$@\"; }}\n{script}"
+        ))
+        .current_dir(work.path())
+        .env("DOCFLOW_BIN", env!("CARGO_BIN_EXE_docflow"))
+        .env("API", &node.base)
+        .env("RUST_LOG", "warn")
+        .env_remove("DATABASE_URL")
+        .env_remove("DOCFLOW_DATA_DIR")
+        .env_remove("DOCFLOW_LOG_KEY");
+    if let Some(url) = &database_url {
+        bash.env("DATABASE_URL", url);
+    }
+    let out = bash.output().unwrap();
+    drop(node);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "worked example failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
+    );
+    for expected in [
+        "route is approved",
+        "order is signed",
+        "registered as 01-07/1",
+        "assignment: due",
+        "accept: resolution",
+        "is executed",
+        "Byudjet boshqarmasi,budget,",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in\n{stdout}"
+        );
+    }
+    assert!(
+        stdout.lines().last().unwrap_or("").starts_with("ok: "),
+        "{stdout}"
+    );
 }

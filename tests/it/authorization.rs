@@ -20,6 +20,7 @@ enum Body {
     NewKey,
     Revoke,
     Signature,
+    Route,
 }
 
 fn every_endpoint_against_every_kind_of_caller(backend: Backend) {
@@ -176,6 +177,16 @@ fn every_endpoint_against_every_kind_of_caller(backend: Backend) {
             "aud",
             [401, 200, 403, 200],
         ),
+        ("GET", "/api/v1/inbox".into(), Body::None, "aud", "reg", [401, 200, 200, 200]),
+        ("GET", "/api/v1/journals".into(), Body::None, "aud", "reg", [401, 200, 200, 200]),
+        ("GET", "/api/v1/substitutions".into(), Body::None, "aud", "reg", [401, 200, 200, 200]),
+        ("GET", "/api/v1/route-templates".into(), Body::None, "aud", "reg", [401, 200, 200, 200]),
+        ("GET", format!("/api/v1/documents/{doc}/routes"), Body::None, "aud", "reg", [401, 404, 200, 200]),
+        ("GET", format!("/api/v1/documents/{doc}/resolutions"), Body::None, "aud", "reg", [401, 404, 200, 200]),
+        ("GET", "/api/v1/reports/execution?from=2026-01-01T00:00:00Z&to=2027-01-01T00:00:00Z".into(), Body::None, "reg", "aud", [401, 200, 403, 200]),
+        ("POST", format!("/api/v1/documents/{doc}/versions/2/route"), Body::Route, "aud", "reg", [401, 404, 403, 201]),
+        ("GET", "/api/v1/routes/ROUTE".into(), Body::None, "aud", "reg", [401, 404, 200, 200]),
+        ("GET", "/api/v1/routes/ROUTE/steps/0/0/statement?decision=approve&key_id=APPRKEY&comment_sha256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855".into(), Body::None, "reg", "appr", [401, 404, 403, 200]),
         (
             "POST",
             format!("/api/v1/keys/{appr_key}/revoke"),
@@ -198,7 +209,11 @@ fn every_endpoint_against_every_kind_of_caller(backend: Backend) {
         "bad/expired.pub.pem",
     ]
     .into_iter();
+    let mut route_id = String::new();
     for (method, path, body, wrong, right, expected) in rows {
+        let path = path
+            .replace("ROUTE", &route_id)
+            .replace("APPRKEY", &appr_key);
         let callers: [(&str, Option<String>); 4] = [
             ("anonymous", None),
             ("another organisation", Some(other.clone())),
@@ -226,6 +241,7 @@ fn every_endpoint_against_every_kind_of_caller(backend: Backend) {
                     req.json(&json!({"public_key": read(new_key_files.next().unwrap())}))
                 }
                 Body::Revoke => req.json(&json!({"reason": "test"})),
+                Body::Route => req.json(&json!({"stages": [{"rule": "all", "steps": [{"assignee": "appr", "action": "approve"}]}]})),
                 Body::Signature => {
                     // A genuine statement for the right caller; the others
                     // offer it with the same signature.
@@ -242,12 +258,14 @@ fn every_endpoint_against_every_kind_of_caller(backend: Backend) {
             };
             let resp = req.send().unwrap();
             let got = resp.status().as_u16();
-            assert_eq!(
-                got,
-                want,
-                "{method} {path} as {who}: {}",
-                resp.text().unwrap_or_default()
-            );
+            let text = resp.text().unwrap_or_default();
+            assert_eq!(got, want, "{method} {path} as {who}: {text}");
+            if matches!(body, Body::Route) && got == 201 {
+                route_id = serde_json::from_str::<Value>(&text).unwrap()["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned();
+            }
         }
     }
     // The other organisation's own key is invisible here too.

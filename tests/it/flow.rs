@@ -14,7 +14,8 @@ both_backends!(
     refused_decisions_leave_no_trace,
     return_for_revision_needs_a_new_version_and_a_fresh_route,
     a_substitute_decides_with_their_own_key,
-    resolution_reports_and_control_of_execution
+    resolution_reports_and_control_of_execution,
+    route_templates_and_sub_resolutions
 );
 
 fn substitutions_are_recorded_and_scoped(backend: Backend) {
@@ -856,4 +857,126 @@ fn resolution_reports_and_control_of_execution(backend: Backend) {
 
 fn urlencode(s: &str) -> String {
     s.replace('+', "%2B").replace(':', "%3A")
+}
+
+fn route_templates_and_sub_resolutions(backend: Backend) {
+    let Some(mut o) = office(backend) else { return };
+    let tmpl = |name: &str, kind: &str| {
+        o.app
+            .http
+            .post(o.app.url("/api/v1/route-templates"))
+            .bearer_auth(&o.registrar)
+            .json(&json!({"name": name, "kind": kind, "stages": two_deputies_then_minister()}))
+            .send()
+            .unwrap()
+    };
+    assert_eq!(tmpl("Buyruq kelishuvi", "order").status(), 201);
+    assert_error(tmpl("Buyruq kelishuvi", "order"), 409, "conflict");
+    assert_error(
+        o.app.http.post(o.app.url("/api/v1/route-templates")).bearer_auth(&o.registrar)
+            .json(&json!({"name": "bad", "kind": "order", "stages": [{"rule": {"quorum": 3}, "steps": [{"assignee": "deputy1", "action": "approve"}]}]})).send().unwrap(),
+        422,
+        "unprocessable",
+    );
+    let doc = draft_order(&o);
+    let started = o
+        .app
+        .http
+        .post(
+            o.app
+                .url(&format!("/api/v1/documents/{doc}/versions/1/route")),
+        )
+        .bearer_auth(&o.registrar)
+        .json(&json!({"template": "Buyruq kelishuvi"}))
+        .send()
+        .unwrap();
+    assert_eq!(started.status(), 201);
+    let route: Value = started.json().unwrap();
+    let active: Vec<Value> = inbox(&o, "deputy1");
+    assert!(
+        active
+            .iter()
+            .any(|i| i["kind"] == "route-step" && i["id"] == route["id"]),
+        "{active:?}"
+    );
+
+    // A sub-resolution stays within its executor's own deadline.
+    person(&mut o, "head2", Role::Executor, "Byudjet boshqarmasi");
+    person(&mut o, "clerk", Role::Executor, "Byudjet boshqarmasi");
+    person(&mut o, "control", Role::Registrar, "Nazorat");
+    let registered = signed_and_registered_order_again(&o);
+    let now = chrono::Utc::now();
+    let at = |days: i64| (now + chrono::Duration::days(days)).to_rfc3339();
+    let res: Value = o
+        .app
+        .http
+        .post(
+            o.app
+                .url(&format!("/api/v1/documents/{registered}/resolutions")),
+        )
+        .bearer_auth(o.token("minister"))
+        .json(
+            &json!({"instruction": "Ijro uchun", "deadline": at(10), "controller": "control",
+                      "executors": [{"login": "head2", "responsible": true, "deadline": at(5)}]}),
+        )
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let rid = res["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        act(&o, "minister", &rid, json!({"action": "sign"})).status(),
+        201
+    );
+    let sub = |deadline: String| {
+        o.app.http.post(o.app.url(&format!("/api/v1/documents/{registered}/resolutions"))).bearer_auth(o.token("head2"))
+            .json(&json!({"instruction": "Tayyorlang", "deadline": deadline.clone(), "controller": "head2",
+                          "executors": [{"login": "clerk", "responsible": true, "deadline": deadline}], "parent": rid}))
+            .send().unwrap()
+    };
+    let before = o.app.db.snapshot();
+    assert_error(sub(at(7)), 422, "unprocessable");
+    assert_eq!(o.app.db.snapshot(), before);
+    let child = sub(at(4));
+    assert_eq!(child.status(), 201, "{}", child.text().unwrap());
+}
+
+/// A second order that goes the whole way to registration.
+fn signed_and_registered_order_again(o: &Office) -> String {
+    let doc = draft_order(o);
+    let route: Value = start_route(o, &doc, 1, two_deputies_then_minister())
+        .json()
+        .unwrap();
+    let r = route["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        decide(o, "deputy1", &r, (0, 0), "approve", None, None).status(),
+        201
+    );
+    assert_eq!(
+        decide(o, "deputy2", &r, (0, 1), "approve", None, None).status(),
+        201
+    );
+    assert_eq!(
+        decide(o, "minister", &r, (1, 0), "sign", None, None).status(),
+        201
+    );
+    let j = o
+        .app
+        .http
+        .post(o.app.url("/api/v1/journals"))
+        .bearer_auth(&o.registrar)
+        .json(&json!({"code": "02-01", "name": "Buyruqlar 2", "kinds": ["order"]}))
+        .send()
+        .unwrap();
+    assert_eq!(j.status(), 201);
+    let reg = o
+        .app
+        .http
+        .post(o.app.url(&format!("/api/v1/documents/{doc}/register")))
+        .bearer_auth(&o.registrar)
+        .json(&json!({"journal": "02-01"}))
+        .send()
+        .unwrap();
+    assert_eq!(reg.status(), 201);
+    doc
 }

@@ -373,3 +373,39 @@ pub async fn set_calendar_day(
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionBody {
+    /// `send`, `file` or `abort`.
+    pub event: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TransitionView {
+    pub state: String,
+}
+
+/// Sends, files or aborts a document; an illegal move answers 409.
+#[utoipa::path(post, path = "/api/v1/documents/{id}/transition", tag = "flow", params(("id" = String, Path)),
+    request_body = TransitionBody,
+    responses((status = 200, body = TransitionView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn transition(
+    Caller(user): Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<TransitionBody>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let event = body.into_inner().event;
+    let log = state.log.clone();
+    let next = state
+        .appender
+        .run(move |c| svc::transition_document(c, &log, &user, &id, &event))
+        .await?;
+    Ok(HttpResponse::Ok().json(TransitionView {
+        state: next.as_str().to_owned(),
+    }))
+}

@@ -87,6 +87,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     "/documents/{id}/routes",
                     web::get().to(flow::routes_of_document),
                 )
+                .route(
+                    "/documents/{id}/transition",
+                    web::post().to(flow::transition),
+                )
                 .route("/routes/{id}", web::get().to(flow::get))
                 .route(
                     "/routes/{id}/steps/{stage}/{step}/statement",

@@ -66,6 +66,7 @@ impl Modify for BearerAuth {
         flow::add_template,
         flow::templates,
         flow::set_calendar_day,
+        flow::transition,
         resolutions::draft,
         resolutions::of_document,
         resolutions::get,

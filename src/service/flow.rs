@@ -597,3 +597,63 @@ pub fn decide(
         Ok((decision_row, row, signature))
     })
 }
+
+/// Moves a document by a plain event (send, file, abort) that no route,
+/// signature or registration drives.
+pub fn transition_document(
+    conn: &mut DbConnection,
+    log: &NoteSigner,
+    user: &AuthUser,
+    document_id: &str,
+    event: &str,
+) -> Result<DocumentState, ServiceError> {
+    let event = match event {
+        "send" => DocumentEvent::Send,
+        "file" => DocumentEvent::File,
+        "abort" => DocumentEvent::Abort,
+        other => {
+            return Err(ServiceError::Unprocessable(format!(
+                "unknown event {other:?}: send, file or abort (the others come from routes, signatures and registration)"
+            )))
+        }
+    };
+    user.require_any(STARTS_ROUTES)?;
+    let now = storage::now();
+    write_tx(conn, log, |c| {
+        let doc = documents::document_in_org(c, &user.org_id, document_id)?
+            .ok_or(ServiceError::NotFound("document"))?;
+        let next = apply(c, &doc, event, now)?;
+        // An abort withdraws the running route, if any.
+        if event == DocumentEvent::Abort {
+            for row in store::routes_of_document(c, &doc.id)? {
+                if row.state != "active" {
+                    continue;
+                }
+                let mut route = parse_route(&row)?;
+                route.cancel(now).map_err(route_error)?;
+                store::update_route(
+                    c,
+                    &row.id,
+                    "cancelled",
+                    &runtime_json(&route)?,
+                    now.naive_utc(),
+                )?;
+            }
+        }
+        ledger::append(
+            c,
+            now,
+            ledger::NewEntry {
+                kind: "document.state-changed",
+                subject: format!("document:{}", doc.id),
+                actor: Actor::User(user.clone()).ledger_name(),
+                data: ledger::data([
+                    ("event", json!(event.as_str())),
+                    ("from", json!(doc.state)),
+                    ("to", json!(next.as_str())),
+                ]),
+            },
+        )?;
+        Ok(next)
+    })
+}

@@ -15,7 +15,8 @@ both_backends!(
     return_for_revision_needs_a_new_version_and_a_fresh_route,
     a_substitute_decides_with_their_own_key,
     resolution_reports_and_control_of_execution,
-    route_templates_and_sub_resolutions
+    route_templates_and_sub_resolutions,
+    documents_walk_the_state_table_through_the_api
 );
 
 fn substitutions_are_recorded_and_scoped(backend: Backend) {
@@ -979,4 +980,77 @@ fn signed_and_registered_order_again(o: &Office) -> String {
         .unwrap();
     assert_eq!(reg.status(), 201);
     doc
+}
+
+/// Every event the API takes directly, from every state the test can
+/// reach, against the rules' own transition table; illegal moves answer
+/// 409 and record nothing.
+fn documents_walk_the_state_table_through_the_api(backend: Backend) {
+    use docflow::domain::{DocumentEvent, DocumentState};
+    let Some(o) = office(backend) else { return };
+    let post = |doc: &str, event: &str| {
+        o.app
+            .http
+            .post(o.app.url(&format!("/api/v1/documents/{doc}/transition")))
+            .bearer_auth(&o.registrar)
+            .json(&json!({"event": event}))
+            .send()
+            .unwrap()
+    };
+    let table = docflow_flow::document::table();
+    let expect = |state: &str, event: DocumentEvent| -> Option<String> {
+        let s: DocumentState = state.parse().unwrap();
+        table
+            .iter()
+            .find(|(a, e, _)| *a == s && *e == event)
+            .map(|(_, _, n)| n.as_str().to_owned())
+    };
+    // Documents in several states: draft, on approval, signed, registered.
+    let draft = draft_order(&o);
+    let on_approval = draft_order(&o);
+    assert_eq!(
+        start_route(&o, &on_approval, 1, two_deputies_then_minister()).status(),
+        201
+    );
+    let registered = signed_and_registered_order(&o);
+    for doc in [&draft, &on_approval, &registered] {
+        for (name, event) in [("send", DocumentEvent::Send), ("file", DocumentEvent::File)] {
+            let state = state_of(&o, doc);
+            let before = o.app.db.snapshot();
+            let resp = post(doc, name);
+            match expect(&state, event) {
+                Some(next) => {
+                    assert_eq!(resp.status(), 200, "{name} from {state}");
+                    assert_eq!(state_of(&o, doc), next);
+                }
+                None => {
+                    let body = assert_error(resp, 409, "conflict");
+                    assert!(
+                        body["message"].as_str().unwrap().contains("is not allowed"),
+                        "{body}"
+                    );
+                    assert_eq!(
+                        o.app.db.snapshot(),
+                        before,
+                        "{name} from {state} left a trace"
+                    );
+                }
+            }
+        }
+    }
+    assert_eq!(state_of(&o, &registered), "filed");
+    // Abort withdraws a running route; a final state refuses everything.
+    assert_eq!(post(&on_approval, "abort").status(), 200);
+    let routes: Value = o
+        .app
+        .get(
+            &o.registrar,
+            &format!("/api/v1/documents/{on_approval}/routes"),
+        )
+        .json()
+        .unwrap();
+    assert_eq!(routes[0]["state"], "cancelled");
+    assert_error(post(&on_approval, "abort"), 409, "conflict");
+    assert_error(post(&registered, "abort"), 409, "conflict");
+    assert_error(post(&draft, "register"), 422, "unprocessable");
 }

@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Caller;
 use super::error::{blocking, ApiError, ErrorBody};
-use super::AppState;
+use super::{time, AppState};
 use crate::domain::fold_for_search;
 use crate::service::documents::{self as svc, NewDocument, Upload};
 use crate::storage::documents::DocumentFilter;
@@ -18,10 +18,6 @@ use crate::storage::models::{DocumentRow, VersionRow};
 
 /// The `meta` part of a new document may be at most this large.
 const MAX_META_BYTES: usize = 64 * 1024;
-
-fn time(t: NaiveDateTime) -> String {
-    docflow_core::ledger::format_time(&DateTime::<Utc>::from_naive_utc_and_offset(t, Utc))
-}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DocumentView {

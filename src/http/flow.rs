@@ -1,20 +1,15 @@
 //! Approval routes, route templates, decisions and the working calendar.
 
 use actix_web::{web, HttpResponse};
-use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Caller;
 use super::error::{blocking, ApiError, ErrorBody};
-use super::AppState;
+use super::{time, AppState};
 use crate::service::flow::{self as svc, DecisionInput, RouteInput, StageInput};
 use crate::service::signatures::Submission;
 use crate::storage::models::{DecisionRow, RouteRow, RouteTemplateRow};
-
-fn time(t: NaiveDateTime) -> String {
-    docflow_core::ledger::format_time(&DateTime::<Utc>::from_naive_utc_and_offset(t, Utc))
-}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DecisionView {

@@ -24,6 +24,14 @@ use crate::domain::DocumentKinds;
 use crate::storage::Pool;
 use error::{blocking, ApiError};
 
+/// A stored UTC time as the API writes it (RFC 3339, microseconds, `Z`).
+pub fn time(t: chrono::NaiveDateTime) -> String {
+    docflow_core::ledger::format_time(&chrono::DateTime::<chrono::Utc>::from_naive_utc_and_offset(
+        t,
+        chrono::Utc,
+    ))
+}
+
 /// What every handler shares.
 pub struct AppState {
     pub pool: Pool,

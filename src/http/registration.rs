@@ -1,19 +1,14 @@
 //! Registration journals and registration.
 
 use actix_web::{web, HttpResponse};
-use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::Caller;
 use super::error::{blocking, ApiError, ErrorBody};
-use super::AppState;
+use super::{time, AppState};
 use crate::service::registration::{self as svc, NewJournal, Registration};
 use crate::storage::models::{JournalRow, RegistrationRow};
-
-fn time(t: NaiveDateTime) -> String {
-    docflow_core::ledger::format_time(&DateTime::<Utc>::from_naive_utc_and_offset(t, Utc))
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

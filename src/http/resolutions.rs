@@ -1,21 +1,17 @@
 //! Resolutions and their signed actions.
 
 use actix_web::{web, HttpResponse};
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::Caller;
 use super::error::{blocking, ApiError, ErrorBody};
 use super::signatures::parse_time;
-use super::AppState;
+use super::{time, AppState};
 use crate::service::resolutions::{self as svc, Action, ExecutorInput, NewResolution};
 use crate::service::signatures::Submission;
 use crate::storage::models::{ReportRow, ResolutionRow};
-
-fn time(t: NaiveDateTime) -> String {
-    docflow_core::ledger::format_time(&DateTime::<Utc>::from_naive_utc_and_offset(t, Utc))
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

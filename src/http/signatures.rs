@@ -1,21 +1,17 @@
 //! Keys, statements, signatures and login by key.
 
 use actix_web::{web, HttpResponse};
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Caller;
 use super::error::{blocking, ApiError, ErrorBody};
-use super::AppState;
+use super::{time, AppState};
 use crate::service::keys::{self as keys_svc, KeyInput};
 use crate::service::signatures::{self as svc, Submission};
 use crate::service::Actor;
 use crate::storage::models::{KeyRow, SignatureRow};
-
-fn time(t: NaiveDateTime) -> String {
-    docflow_core::ledger::format_time(&DateTime::<Utc>::from_naive_utc_and_offset(t, Utc))
-}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct KeyView {

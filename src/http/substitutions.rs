@@ -1,20 +1,15 @@
 //! Substitutions.
 
 use actix_web::{web, HttpResponse};
-use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::Caller;
 use super::error::{blocking, ApiError, ErrorBody};
 use super::signatures::parse_time;
-use super::AppState;
+use super::{time, AppState};
 use crate::service::substitutions::{self as svc, NewSubstitution};
 use crate::storage::models::SubstitutionRow;
-
-fn time(t: NaiveDateTime) -> String {
-    docflow_core::ledger::format_time(&DateTime::<Utc>::from_naive_utc_and_offset(t, Utc))
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -92,6 +92,10 @@ enum Command {
     },
     /// Talk to a docflow server as a user: log in with a local key, sign.
     Client(ClientArgs),
+    /// Check a signed document version offline with its evidence bundle,
+    /// your own --trust-anchors and the pinned --log-key: no server,
+    /// database or network. Exit 0 valid, 1 invalid, 2 unusable input.
+    Verify(docflow_verify::VerifyArgs),
 }
 
 #[derive(Debug, Args)]
@@ -451,6 +455,16 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Keygen { out } => return keygen(out),
         Command::Client(args) => return run_client(args),
+        Command::Verify(args) => {
+            return Ok(docflow_verify::run(
+                args,
+                &docflow_verify::TrustArgs {
+                    trust_anchors: cli.trust_anchors.as_deref(),
+                    crls: cli.crls.as_deref(),
+                    log_key: cli.log_key.as_deref(),
+                },
+            ))
+        }
         Command::Ledger {
             command: LedgerCommand::VerifyReceipt { file, origin },
         } => return verify_receipt(file, cli.log_key.as_deref(), origin.as_deref()),
@@ -458,9 +472,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     let resolved = cli.resolve()?;
     match cli.command {
-        Command::Keygen { .. } | Command::Client(_) | Command::Ledger { .. } => {
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Keygen { .. }
+        | Command::Client(_)
+        | Command::Ledger { .. }
+        | Command::Verify(_) => Ok(ExitCode::SUCCESS),
         Command::Serve(args) => serve(resolved, args),
         Command::Migrate => {
             let (_, applied) = connect_and_migrate(&resolved.url)?;

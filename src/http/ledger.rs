@@ -249,3 +249,26 @@ pub async fn history(
         .collect::<Result<Vec<_>, _>>()?;
     Ok(HttpResponse::Ok().json(views))
 }
+
+/// The evidence bundle of a version (docflow-evidence/1): every signature
+/// with its key, chain and receipt, the routes and the document's history,
+/// for `docflow verify` offline.
+#[utoipa::path(get, path = "/api/v1/documents/{id}/versions/{n}/evidence", tag = "ledger",
+    params(("id" = String, Path), ("n" = i32, Path)),
+    responses((status = 200, description = "the bundle", content_type = "application/json"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn evidence(
+    Caller(user): Caller,
+    state: web::Data<AppState>,
+    path: web::Path<(String, i32)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, n) = path.into_inner();
+    let log = state.log.clone();
+    let bundle = blocking(state.pool.clone(), move |c| {
+        crate::service::evidence::bundle(c, &log, &user, &id, n)
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(bundle.to_json()))
+}

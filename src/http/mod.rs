@@ -71,6 +71,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 )
                 .route("/documents/{id}/history", web::get().to(ledger::history))
                 .route(
+                    "/documents/{id}/versions/{n}/evidence",
+                    web::get().to(ledger::evidence),
+                )
+                .route(
                     "/documents/{id}/versions/{n}/statement",
                     web::get().to(signatures::statement),
                 )

@@ -37,6 +37,7 @@ impl Modify for BearerAuth {
         documents::versions,
         documents::content,
         ledger::history,
+        ledger::evidence,
         ledger::checkpoint,
         ledger::checkpoints,
         ledger::key,

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod appender;
 pub mod documents;
+pub mod evidence;
 pub mod flow;
 pub mod inbox;
 pub mod keys;

@@ -5,6 +5,7 @@
 //! what the server writes is checked by exactly the code a verifier runs.
 
 pub mod checkpoint;
+pub mod evidence;
 pub mod keys;
 pub mod ledger;
 pub mod merkle;

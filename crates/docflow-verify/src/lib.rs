@@ -1,0 +1,124 @@
+//! `docflow verify`: the offline check of a signed document version.
+//!
+//! It reads the file, the evidence bundle, the verifier's own trust anchors
+//! and the pinned log key, and nothing else: no server, no database, no
+//! network. Exit codes: 0 valid, 1 invalid, 2 unusable input.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use docflow_core::checkpoint::{NoteSigner, NoteVerifier};
+use docflow_core::evidence::{self, Bundle, Trust};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct VerifyArgs {
+    /// The document file (the signed version's exact bytes).
+    pub file: PathBuf,
+    /// The evidence bundle (GET …/versions/{n}/evidence).
+    #[arg(long, value_name = "BUNDLE")]
+    pub evidence: Option<PathBuf>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The verifier's own trust, as given on its command line.
+pub struct TrustArgs<'a> {
+    pub trust_anchors: Option<&'a Path>,
+    pub crls: Option<&'a Path>,
+    /// A file with the log's verifier key (or signer key), or the key itself.
+    pub log_key: Option<&'a Path>,
+}
+
+fn unusable(message: String) -> ExitCode {
+    eprintln!("docflow verify: {message}");
+    ExitCode::from(2)
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+/// The pinned log key: a file holding it, or the key text itself.
+pub fn log_verifier(arg: &Path) -> Result<NoteVerifier, String> {
+    let text = match std::fs::read_to_string(arg) {
+        Ok(t) => t,
+        Err(_) => arg.to_string_lossy().into_owned(),
+    };
+    let text = text.trim();
+    if text.starts_with("PRIVATE+KEY+") {
+        return NoteSigner::from_signer_key(text)
+            .map(|s| s.verifier())
+            .map_err(|e| e.to_string());
+    }
+    NoteVerifier::parse(text).map_err(|e| format!("{}: not a log verifier key: {e}", arg.display()))
+}
+
+pub fn run(args: &VerifyArgs, trust: &TrustArgs<'_>) -> ExitCode {
+    let Some(log_key) = trust.log_key else {
+        return unusable("give the log's public key with --log-key".into());
+    };
+    let log = match log_verifier(log_key) {
+        Ok(v) => v,
+        Err(e) => return unusable(e),
+    };
+    let anchors = match trust.trust_anchors {
+        None => Vec::new(),
+        Some(p) => match read(p).and_then(|b| {
+            docflow_core::x509::pem_bundle_to_der(&String::from_utf8_lossy(&b))
+                .map_err(|e| format!("{}: {e}", p.display()))
+        }) {
+            Ok(a) => a,
+            Err(e) => return unusable(e),
+        },
+    };
+    let crls = match trust.crls {
+        None => Vec::new(),
+        Some(p) => match read(p).and_then(|b| {
+            docflow_core::x509::pem_crls_to_der(&String::from_utf8_lossy(&b))
+                .map_err(|e| format!("{}: {e}", p.display()))
+        }) {
+            Ok(c) => c,
+            Err(e) => return unusable(e),
+        },
+    };
+    let content = match read(&args.file) {
+        Ok(c) => c,
+        Err(e) => return unusable(e),
+    };
+    let Some(evidence_path) = &args.evidence else {
+        let hint = if content.starts_with(b"%PDF-") {
+            "this PDF carries no docflow evidence this verifier can read; give the detached bundle with --evidence"
+        } else {
+            "give the evidence bundle with --evidence (GET /api/v1/documents/{id}/versions/{n}/evidence)"
+        };
+        return unusable(hint.into());
+    };
+    let bundle =
+        match read(evidence_path).and_then(|b| Bundle::parse(&b).map_err(|e| e.to_string())) {
+            Ok(b) => b,
+            Err(e) => return unusable(e),
+        };
+    let report = evidence::verify(
+        &bundle,
+        Some(&content),
+        &Trust {
+            anchors: &anchors,
+            crls: &crls,
+            log: &log,
+        },
+    );
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        );
+    } else {
+        print!("{}", report.text());
+    }
+    if report.valid {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}

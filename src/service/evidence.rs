@@ -1,0 +1,143 @@
+//! Builds the evidence bundle of a version: every signature with its key,
+//! certificate chain and receipt, the routes on it, and the receipts of the
+//! document's history (docs/evidence.md).
+
+use docflow_core::checkpoint::NoteSigner;
+use docflow_core::evidence::{
+    Bundle, DocumentInfo, KeyEvidence, RouteEvidence, SignatureEvidence, SignerInfo, StageEvidence,
+    StepEvidence, VersionInfo, FORMAT,
+};
+use docflow_core::keys::{encode_pem, PUBLIC_KEY_LABEL};
+use docflow_flow::route::Rule;
+
+use super::{AuthUser, ServiceError};
+use crate::storage::{documents, journals, keys, ledger, orgs, routes, DbConnection, StorageError};
+
+fn utc(t: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_naive_utc_and_offset(t, chrono::Utc)
+}
+
+pub fn bundle(
+    conn: &mut DbConnection,
+    log: &NoteSigner,
+    user: &AuthUser,
+    document_id: &str,
+    version: i32,
+) -> Result<Bundle, ServiceError> {
+    let doc = documents::document_in_org(conn, &user.org_id, document_id)?
+        .ok_or(ServiceError::NotFound("document"))?;
+    let v = documents::version(conn, &doc.id, version)?.ok_or(ServiceError::NotFound("version"))?;
+    let org = orgs::org_by_id(conn, &doc.org_id)?.ok_or(ServiceError::NotFound("organisation"))?;
+    let reg_number = journals::registration(conn, &doc.id)?.map(|r| r.reg_number);
+    let login_of = |conn: &mut DbConnection, id: &str| -> Result<String, ServiceError> {
+        Ok(orgs::user_by_id(conn, id)?
+            .map(|u| u.login)
+            .unwrap_or_else(|| id.to_owned()))
+    };
+    let mut signatures = Vec::new();
+    let mut signature_seqs = Vec::new();
+    for s in keys::signatures_of_version(conn, &doc.id, version)? {
+        let key = keys::key(conn, &s.key_id)?
+            .ok_or_else(|| StorageError::Corrupt(format!("key {} is missing", s.key_id)))?;
+        let signer = orgs::user_by_id(conn, &s.user_id)?
+            .ok_or_else(|| StorageError::Corrupt("signer is missing".into()))?;
+        let (_, receipt) = super::ledger::receipt(conn, s.ledger_seq)?;
+        let chain = match &key.chain {
+            Some(c) => Some(
+                super::keys::split_chain(c)?
+                    .iter()
+                    .map(|der| encode_pem("CERTIFICATE", der))
+                    .collect::<String>(),
+            ),
+            None => None,
+        };
+        signature_seqs.push(s.ledger_seq);
+        signatures.push(SignatureEvidence {
+            statement: s.statement.clone(),
+            signature: base64::Engine::encode(
+                &base64::engine::general_purpose::STANDARD,
+                &s.signature,
+            ),
+            key: KeyEvidence {
+                id: key.id.clone(),
+                form: key.form.clone(),
+                public_key: encode_pem(PUBLIC_KEY_LABEL, &key.spki),
+                certificate: key
+                    .certificate
+                    .as_deref()
+                    .map(|der| encode_pem("CERTIFICATE", der)),
+                chain,
+                revoked_at: key.revoked_at.map(utc),
+            },
+            signer: SignerInfo {
+                login: signer.login,
+                name: signer.full_name,
+                position: signer.position,
+                organisation: org.name.clone(),
+            },
+            ledger_seq: u64::try_from(s.ledger_seq).unwrap_or(0),
+            receipt: receipt.encode(),
+        });
+    }
+    let mut route_evidence = Vec::new();
+    for row in routes::routes_of_document(conn, &doc.id)?
+        .into_iter()
+        .filter(|r| r.version == version)
+    {
+        let route: docflow_flow::route::Route = serde_json::from_str(&row.runtime)
+            .map_err(|e| StorageError::Corrupt(format!("route {}: {e}", row.id)))?;
+        let mut stages = Vec::new();
+        for stage in &route.spec().stages {
+            let mut steps = Vec::new();
+            for step in &stage.steps {
+                steps.push(StepEvidence {
+                    assignee: login_of(conn, &step.assignee)?,
+                    action: serde_json::to_value(step.action)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default(),
+                });
+            }
+            let rule = match stage.rule {
+                Rule::All => "all".to_owned(),
+                Rule::Any => "any".to_owned(),
+                Rule::Quorum(n) => format!("quorum:{n}"),
+            };
+            stages.push(StageEvidence { rule, steps });
+        }
+        route_evidence.push(RouteEvidence {
+            id: row.id.clone(),
+            state: row.state.clone(),
+            stages,
+        });
+    }
+    let mut history = Vec::new();
+    for seq in ledger::seqs_of_subject(conn, &format!("document:{}", doc.id))? {
+        if signature_seqs.contains(&seq) {
+            continue;
+        }
+        let (_, receipt) = super::ledger::receipt(conn, seq)?;
+        history.push(receipt.encode());
+    }
+    Ok(Bundle {
+        format: FORMAT.to_owned(),
+        document: DocumentInfo {
+            id: doc.id.clone(),
+            title: doc.title.clone(),
+            kind: doc.kind.clone(),
+            organisation: org.name,
+            reg_number,
+        },
+        version: VersionInfo {
+            number: u64::try_from(version).unwrap_or(0),
+            sha256: v.sha256,
+            size: u64::try_from(v.size).unwrap_or(0),
+            content_type: v.content_type,
+            filename: v.filename,
+        },
+        log_origin: log.name().to_owned(),
+        signatures,
+        routes: route_evidence,
+        history,
+    })
+}

@@ -114,6 +114,7 @@ fn readme_walkthrough_works_verbatim(backend: Backend) {
         "{stdout}"
     );
     assert!(stdout.contains("valid: entry"), "{stdout}");
+    assert!(stdout.contains("VALID: document"), "{stdout}");
     assert!(stdout.contains("first audit of this log"), "{stdout}");
     let last = stdout.lines().last().unwrap_or("");
     assert!(

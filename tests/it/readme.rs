@@ -55,72 +55,77 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-fn readme_walkthrough_works_verbatim(backend: Backend) {
-    let Some(db) = TestDb::new(backend) else {
-        return;
-    };
+/// Runs a documented shell block verbatim, as a user would: a fresh
+/// directory with `docs/examples`, a `docflow serve` started there (the
+/// embedded default on SQLite, `DATABASE_URL` on PostgreSQL), `docflow`
+/// being this build, `API` pointing at the server. Returns stdout and the
+/// directory, after asserting the script succeeded.
+fn run_documented(backend: Backend, script: &str) -> Option<(String, tempfile::TempDir)> {
+    let db = TestDb::new(backend)?;
     let work = tempfile::tempdir().unwrap();
     copy_dir(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/examples"),
         &work.path().join("docs/examples"),
     );
-    // On SQLite, the walkthrough uses the embedded default (./docflow-data);
-    // on PostgreSQL, DATABASE_URL as a user would set it.
     let database_url = match backend {
         Backend::Sqlite => None,
         Backend::Postgres => Some(db.url_string.clone()),
     };
+    let clean = |cmd: &mut Command| {
+        cmd.current_dir(work.path())
+            .env("RUST_LOG", "warn")
+            .env_remove("DATABASE_URL")
+            .env_remove("DOCFLOW_DATA_DIR")
+            .env_remove("DOCFLOW_LOG_KEY");
+        if let Some(url) = &database_url {
+            cmd.env("DATABASE_URL", url);
+        }
+    };
     let mut serve = Command::new(env!("CARGO_BIN_EXE_docflow"));
-    serve
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .current_dir(work.path())
-        .env("RUST_LOG", "warn")
-        .env_remove("DATABASE_URL")
-        .env_remove("DOCFLOW_DATA_DIR")
-        .env_remove("DOCFLOW_LOG_KEY");
-    if let Some(url) = &database_url {
-        serve.env("DATABASE_URL", url);
-    }
+    serve.args(["serve", "--bind", "127.0.0.1:0"]);
+    clean(&mut serve);
     let node = Node::spawn(serve);
-    let api = node.base.clone();
-
-    let script = readme_block("<!-- walkthrough:start -->", "<!-- walkthrough:end -->");
     let mut bash = Command::new("bash");
-    bash.arg("-c")
-        .arg(format!(
-            "set -euo pipefail\ndocflow() {{ \"$DOCFLOW_BIN\" \"$@\"; }}\n{script}"
-        ))
-        .current_dir(work.path())
-        .env("DOCFLOW_BIN", env!("CARGO_BIN_EXE_docflow"))
-        .env("API", &api)
-        .env("RUST_LOG", "warn")
-        .env_remove("DATABASE_URL")
-        .env_remove("DOCFLOW_DATA_DIR");
-    if let Some(url) = &database_url {
-        bash.env("DATABASE_URL", url);
-    }
+    bash.arg("-c").arg(format!(
+        "set -euo pipefail\ndocflow() {{ \"$DOCFLOW_BIN\" \"$@\"; }}\n{script}"
+    ));
+    clean(&mut bash);
+    bash.env("DOCFLOW_BIN", env!("CARGO_BIN_EXE_docflow"))
+        .env("API", &node.base);
     let out = bash.output().unwrap();
     drop(node);
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         out.status.success(),
-        "walkthrough failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
+        "the script failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
     );
-    assert!(stdout.contains("both versions intact"), "{stdout}");
-    assert!(stdout.contains("\tsign\ta.karimov\t"), "{stdout}");
     assert!(
-        stdout.contains("Signature Verified Successfully"),
-        "{stdout}"
-    );
-    assert!(stdout.contains("valid: entry"), "{stdout}");
-    assert!(stdout.contains("VALID: document"), "{stdout}");
-    assert!(stdout.contains("first audit of this log"), "{stdout}");
-    let last = stdout.lines().last().unwrap_or("");
-    assert!(
-        last.starts_with("ok: "),
+        stdout.lines().last().unwrap_or("").starts_with("ok: "),
         "docflow audit did not print ok: {stdout}"
     );
+    drop(db);
+    Some((stdout, work))
+}
+
+fn readme_walkthrough_works_verbatim(backend: Backend) {
+    let script = readme_block("<!-- walkthrough:start -->", "<!-- walkthrough:end -->");
+    let Some((stdout, work)) = run_documented(backend, &script) else {
+        return;
+    };
+    for expected in [
+        "both versions intact",
+        "\tsign\ta.karimov\t",
+        "Signature Verified Successfully",
+        "valid: entry",
+        "VALID: document",
+        "first audit of this log",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in\n{stdout}"
+        );
+    }
     if backend == Backend::Sqlite {
         assert!(work.path().join("docflow-data/docflow.db").exists());
     }
@@ -131,58 +136,14 @@ fn readme_walkthrough_works_verbatim(backend: Backend) {
 }
 
 fn worked_example_works_verbatim(backend: Backend) {
-    let Some(db) = TestDb::new(backend) else {
-        return;
-    };
-    let work = tempfile::tempdir().unwrap();
-    copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/examples"),
-        &work.path().join("docs/examples"),
-    );
-    let database_url = match backend {
-        Backend::Sqlite => None,
-        Backend::Postgres => Some(db.url_string.clone()),
-    };
-    let mut serve = Command::new(env!("CARGO_BIN_EXE_docflow"));
-    serve
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .current_dir(work.path())
-        .env("RUST_LOG", "warn")
-        .env_remove("DATABASE_URL")
-        .env_remove("DOCFLOW_DATA_DIR")
-        .env_remove("DOCFLOW_LOG_KEY");
-    if let Some(url) = &database_url {
-        serve.env("DATABASE_URL", url);
-    }
-    let node = Node::spawn(serve);
     let script = doc_block(
         "docs/worked-example.md",
         "<!-- example:start -->",
         "<!-- example:end -->",
     );
-    let mut bash = Command::new("bash");
-    bash.arg("-c")
-        .arg(format!(
-            "set -euo pipefail\ndocflow() {{ \"$DOCFLOW_BIN\" \"$@\"; }}\n{script}"
-        ))
-        .current_dir(work.path())
-        .env("DOCFLOW_BIN", env!("CARGO_BIN_EXE_docflow"))
-        .env("API", &node.base)
-        .env("RUST_LOG", "warn")
-        .env_remove("DATABASE_URL")
-        .env_remove("DOCFLOW_DATA_DIR")
-        .env_remove("DOCFLOW_LOG_KEY");
-    if let Some(url) = &database_url {
-        bash.env("DATABASE_URL", url);
-    }
-    let out = bash.output().unwrap();
-    drop(node);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "worked example failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
-    );
+    let Some((stdout, _work)) = run_documented(backend, &script) else {
+        return;
+    };
     for expected in [
         "route is approved",
         "order is signed",
@@ -197,8 +158,4 @@ fn worked_example_works_verbatim(backend: Backend) {
             "missing {expected:?} in\n{stdout}"
         );
     }
-    assert!(
-        stdout.lines().last().unwrap_or("").starts_with("ok: "),
-        "{stdout}"
-    );
 }

@@ -93,6 +93,10 @@ pub fn checkpoints_after(
             "limit must be between 1 and {MAX_PAGE}"
         )));
     }
+    // Past the end of the log there is nothing, however large `after` is.
+    if after >= current_size(conn)? {
+        return Ok(Vec::new());
+    }
     Ok(transparency::checkpoints_after(
         conn,
         after,

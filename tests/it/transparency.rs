@@ -160,6 +160,20 @@ fn checkpoints_and_proofs_verify_with_the_public_key(backend: Backend) {
         .unwrap();
     }
 
+    // Numbers past the end are empty or not found, never an error of ours.
+    let far: Value = app
+        .http
+        .get(app.url("/api/v1/ledger/checkpoints?after=9223372036854775808"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(far, serde_json::json!([]));
+    assert_error(
+        app.http.get(app.url("/api/v1/ledger/proof/inclusion?seq=18446744073709551615&tree_size=18446744073709551615")).send().unwrap(),
+        404,
+        "not_found",
+    );
     for bad in [
         "/api/v1/ledger/proof/inclusion?seq=0",
         "/api/v1/ledger/proof/inclusion?seq=x",

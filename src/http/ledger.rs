@@ -272,3 +272,25 @@ pub async fn evidence(
         .content_type("application/json")
         .body(bundle.to_json()))
 }
+
+/// The version as a stamped PDF: the original bytes unchanged, then an
+/// incremental update with a visible stamp, an approval sheet and the
+/// evidence bundle as an embedded file.
+#[utoipa::path(get, path = "/api/v1/documents/{id}/versions/{n}/stamped.pdf", tag = "ledger",
+    params(("id" = String, Path), ("n" = i32, Path)),
+    responses((status = 200, description = "the stamped PDF", content_type = "application/pdf"), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn stamped(
+    Caller(user): Caller,
+    state: web::Data<AppState>,
+    path: web::Path<(String, i32)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, n) = path.into_inner();
+    let log = state.log.clone();
+    let pdf = blocking(state.pool.clone(), move |c| {
+        crate::service::evidence::stamped_pdf(c, &log, &user, &id, n)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().content_type("application/pdf").body(pdf))
+}

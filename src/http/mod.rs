@@ -75,6 +75,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     web::get().to(ledger::evidence),
                 )
                 .route(
+                    "/documents/{id}/versions/{n}/stamped.pdf",
+                    web::get().to(ledger::stamped),
+                )
+                .route(
                     "/documents/{id}/versions/{n}/statement",
                     web::get().to(signatures::statement),
                 )

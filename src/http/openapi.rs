@@ -38,6 +38,7 @@ impl Modify for BearerAuth {
         documents::content,
         ledger::history,
         ledger::evidence,
+        ledger::stamped,
         ledger::checkpoint,
         ledger::checkpoints,
         ledger::key,

@@ -141,3 +141,135 @@ pub fn bundle(
         history,
     })
 }
+
+/// The stamped PDF of a version: its exact bytes, then one incremental
+/// update with the stamp, the approval sheet and the embedded evidence.
+pub fn stamped_pdf(
+    conn: &mut DbConnection,
+    log: &NoteSigner,
+    user: &AuthUser,
+    document_id: &str,
+    version: i32,
+) -> Result<Vec<u8>, ServiceError> {
+    let bundle = bundle(conn, log, user, document_id, version)?;
+    let (_, content) = super::documents::content(conn, user, document_id, version)?;
+    if !content.starts_with(b"%PDF-") {
+        return Err(ServiceError::Unprocessable(
+            "this version is not a PDF; its evidence is at …/evidence".into(),
+        ));
+    }
+    let local = super::registration::local_offset();
+    let short = |s: &str| s.get(..16).unwrap_or(s).to_owned();
+    let mut stamp = Vec::new();
+    let mut sheet = vec![
+        format!(
+            "{} — {}",
+            bundle.document.organisation, bundle.document.title
+        ),
+        format!(
+            "Document {} · version {} · {} · SHA-256 {}",
+            bundle.document.id,
+            bundle.version.number,
+            bundle
+                .document
+                .reg_number
+                .as_deref()
+                .unwrap_or("not registered"),
+            bundle.version.sha256
+        ),
+        String::new(),
+    ];
+    for (i, s) in bundle.signatures.iter().enumerate() {
+        let statement = docflow_core::statement::DocumentStatement::parse(&s.statement)
+            .map_err(|e| StorageError::Corrupt(format!("stored statement: {e}")))?;
+        let f = statement.fields();
+        let when = format!(
+            "{} UTC ({} Toshkent)",
+            f.issued_at.format("%Y-%m-%d %H:%M"),
+            f.issued_at.with_timezone(&local).format("%H:%M")
+        );
+        let key = match &s.key.certificate {
+            Some(_) => format!("certificate key {}", short(&s.key.id)),
+            None => format!("key {}", short(&s.key.id)),
+        };
+        let extra: std::collections::BTreeMap<_, _> = f.extra.iter().cloned().collect();
+        let decision = extra
+            .get("decision")
+            .cloned()
+            .unwrap_or_else(|| f.purpose.as_str().to_owned());
+        stamp.push(format!(
+            "{} — {}, {}, {}",
+            decision.to_uppercase(),
+            s.signer.name,
+            s.signer.position,
+            s.signer.organisation
+        ));
+        stamp.push(format!(
+            "{when} · {key} · sha256 {} · entry {}",
+            short(&bundle.version.sha256),
+            s.ledger_seq
+        ));
+        let step = extra
+            .get("step")
+            .map(|s| format!("step {s}: "))
+            .unwrap_or_default();
+        let behalf = extra
+            .get("on-behalf-of")
+            .map(|p| format!(" on behalf of {p}"))
+            .unwrap_or_default();
+        sheet.push(format!(
+            "{}. {step}{decision} — {} ({}){behalf}, {when}",
+            i + 1,
+            s.signer.name,
+            s.signer.position
+        ));
+        sheet.push(format!(
+            "    {key} · ledger entry {} · signed statement and receipt embedded",
+            s.ledger_seq
+        ));
+    }
+    for r in &bundle.routes {
+        sheet.push(String::new());
+        sheet.push(format!("Route {}: {}", r.id, r.state));
+        for (i, stage) in r.stages.iter().enumerate() {
+            let steps: Vec<String> = stage
+                .steps
+                .iter()
+                .map(|s| format!("{} ({})", s.assignee, s.action))
+                .collect();
+            sheet.push(format!(
+                "  stage {i} [{}]: {}",
+                stage.rule,
+                steps.join(", ")
+            ));
+        }
+    }
+    sheet.push(String::new());
+    sheet.push(format!(
+        "Verify offline: docflow verify FILE --log-key <{}> [--trust-anchors ROOTS.pem]",
+        bundle.log_origin
+    ));
+    if stamp.is_empty() {
+        stamp.push("NOT SIGNED".to_owned());
+    }
+    let evidence = bundle.to_json();
+    docflow_stamp::stamp(
+        &content,
+        &docflow_stamp::StampRequest {
+            stamp,
+            sheet_title: "Лист согласования / Kelishuv varaqasi / Approval sheet".to_owned(),
+            sheet,
+            evidence: evidence.as_bytes(),
+        },
+    )
+    .map_err(|e| match e {
+        docflow_stamp::StampError::Encrypted
+        | docflow_stamp::StampError::Malformed(_)
+        | docflow_stamp::StampError::NoPages => {
+            ServiceError::Unprocessable(format!("the version cannot be stamped: {e}"))
+        }
+        docflow_stamp::StampError::Font(_) => {
+            ServiceError::Storage(StorageError::Corrupt(e.to_string()))
+        }
+    })
+}

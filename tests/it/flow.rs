@@ -17,7 +17,8 @@ both_backends!(
     resolution_reports_and_control_of_execution,
     route_templates_and_sub_resolutions,
     documents_walk_the_state_table_through_the_api,
-    evidence_bundle_verifies_offline
+    evidence_bundle_verifies_offline,
+    stamped_pdf_verifies_offline_and_shows_changes
 );
 
 fn substitutions_are_recorded_and_scoped(backend: Backend) {
@@ -1129,4 +1130,110 @@ fn evidence_bundle_verifies_offline(backend: Backend) {
     } else {
         eprintln!("!!!! docflow-verify is not built next to docflow: run the workspace tests (scripts/test) to check it");
     }
+}
+
+fn stamped_pdf_verifies_offline_and_shows_changes(backend: Backend) {
+    let Some(o) = office(backend) else { return };
+    let doc = signed_and_registered_order(&o);
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name);
+    let resp = o.app.get(
+        &o.registrar,
+        &format!("/api/v1/documents/{doc}/versions/1/stamped.pdf"),
+    );
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "application/pdf");
+    let stamped = resp.bytes().unwrap().to_vec();
+    let original = pdf("order-v1.pdf");
+    assert!(
+        stamped.starts_with(&original),
+        "the original stays a byte-exact prefix"
+    );
+    std::fs::write(path("stamped.pdf"), &stamped).unwrap();
+    let key = o
+        .app
+        .http
+        .get(o.app.url("/api/v1/ledger/key"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    std::fs::write(path("log.pub"), &key).unwrap();
+    let verify = |file: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_docflow"))
+            .args(["verify", file, "--log-key", "log.pub"])
+            .arg("--trust-anchors")
+            .arg(example("ca/root-ca.crt"))
+            .current_dir(dir.path())
+            .env_remove("DOCFLOW_LOG_KEY")
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, out) = verify("stamped.pdf");
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("VALID") && out.contains("sign: minister"),
+        "{out}"
+    );
+    let tool = |name: &str| {
+        std::process::Command::new("which")
+            .arg(name)
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+    };
+    if tool("qpdf") {
+        let out = std::process::Command::new("qpdf")
+            .arg("--check")
+            .arg(path("stamped.pdf"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    if tool("pdftotext") {
+        let out = std::process::Command::new("pdftotext")
+            .args(["-enc", "UTF-8"])
+            .arg(path("stamped.pdf"))
+            .arg("-")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("Лист согласования") && text.contains("Дилноза Юсупова"),
+            "{text}"
+        );
+    }
+    // One flipped byte in the original part.
+    let mut flipped = stamped.clone();
+    flipped[200] ^= 0x01;
+    std::fs::write(path("flipped.pdf"), &flipped).unwrap();
+    let (code, out) = verify("flipped.pdf");
+    assert_eq!(code, 1, "{out}");
+    // A later update that replaces page 1's content.
+    let parsed = lopdf::Document::load_mem(&stamped).unwrap();
+    let first = *parsed.get_pages().values().next().unwrap();
+    let mut inc = lopdf::IncrementalDocument::create_from(stamped.clone(), parsed);
+    let content = inc.new_document.add_object(lopdf::Stream::new(
+        lopdf::Dictionary::new(),
+        b"BT ET".to_vec(),
+    ));
+    inc.opt_clone_object_to_new_document(first).unwrap();
+    inc.new_document
+        .get_dictionary_mut(first)
+        .unwrap()
+        .set("Contents", content);
+    let mut forged = Vec::new();
+    inc.save_to(&mut forged).unwrap();
+    std::fs::write(path("forged.pdf"), &forged).unwrap();
+    let (code, out) = verify("forged.pdf");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("modified after signing"), "{out}");
 }

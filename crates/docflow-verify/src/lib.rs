@@ -86,28 +86,51 @@ pub fn run(args: &VerifyArgs, trust: &TrustArgs<'_>) -> ExitCode {
         Ok(c) => c,
         Err(e) => return unusable(e),
     };
-    let Some(evidence_path) = &args.evidence else {
-        let hint = if content.starts_with(b"%PDF-") {
-            "this PDF carries no docflow evidence this verifier can read; give the detached bundle with --evidence"
-        } else {
-            "give the evidence bundle with --evidence (GET /api/v1/documents/{id}/versions/{n}/evidence)"
-        };
-        return unusable(hint.into());
-    };
-    let bundle =
-        match read(evidence_path).and_then(|b| Bundle::parse(&b).map_err(|e| e.to_string())) {
-            Ok(b) => b,
+    // The evidence: given alongside, or embedded in a stamped PDF, whose
+    // original revision is then the signed content.
+    let (bundle, signed_content, violations) = match &args.evidence {
+        Some(path) => match read(path).and_then(|b| Bundle::parse(&b).map_err(|e| e.to_string())) {
+            Ok(b) => (b, content.clone(), Vec::new()),
             Err(e) => return unusable(e),
-        };
-    let report = evidence::verify(
+        },
+        None if content.starts_with(b"%PDF-") => {
+            let embedded = match docflow_stamp::embedded_evidence(&content) {
+                Ok(Some(e)) => e,
+                Ok(None) => return unusable("this PDF carries no docflow evidence; give the bundle with --evidence".into()),
+                Err(e) => return unusable(format!("{}: {e}", args.file.display())),
+            };
+            let bundle = match Bundle::parse(&embedded) {
+                Ok(b) => b,
+                Err(e) => return unusable(format!("the embedded evidence: {e}")),
+            };
+            let original_len = usize::try_from(bundle.version.size).unwrap_or(usize::MAX).min(content.len());
+            let violations = match docflow_stamp::check_revisions(&content, original_len) {
+                Ok(v) => v.into_iter().map(|v| format!("object {} {}: {} after signing", v.object.0, v.object.1, v.reason)).collect(),
+                Err(e) => vec![format!("the revisions after the original cannot be read: {e}")],
+            };
+            (bundle, content[..original_len].to_vec(), violations)
+        }
+        None => {
+            return unusable("give the evidence bundle with --evidence (GET /api/v1/documents/{id}/versions/{n}/evidence)".into())
+        }
+    };
+    let mut report = evidence::verify(
         &bundle,
-        Some(&content),
+        Some(&signed_content),
         &Trust {
             anchors: &anchors,
             crls: &crls,
             log: &log,
         },
     );
+    if !violations.is_empty() {
+        report.valid = false;
+        report.problems.extend(
+            violations
+                .into_iter()
+                .map(|v| format!("modified after signing: {v}")),
+        );
+    }
     if args.json {
         println!(
             "{}",

@@ -119,6 +119,7 @@ fn readme_walkthrough_works_verbatim(backend: Backend) {
         "Signature Verified Successfully",
         "valid: entry",
         "VALID: document",
+        "content: the file hashes to the signed SHA-256",
         "first audit of this log",
     ] {
         assert!(

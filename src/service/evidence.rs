@@ -253,6 +253,21 @@ pub fn stamped_pdf(
         stamp.push("NOT SIGNED".to_owned());
     }
     let evidence = bundle.to_json();
+    // The QR code: a compact record signed by the log key, so a printed
+    // copy can be checked with `docflow verify --qr TEXT --log-key KEY`.
+    let last_entry = bundle
+        .signatures
+        .iter()
+        .map(|s| s.ledger_seq)
+        .max()
+        .unwrap_or(0);
+    let record = format!(
+        "docflow-qr/1\n{}\n{}\n{}\n{}\n",
+        bundle.document.id, bundle.version.number, bundle.version.sha256, last_entry
+    );
+    let qr = log
+        .sign(&record)
+        .map_err(|e| StorageError::Corrupt(format!("signing the QR record: {e}")))?;
     docflow_stamp::stamp(
         &content,
         &docflow_stamp::StampRequest {
@@ -260,6 +275,7 @@ pub fn stamped_pdf(
             sheet_title: "Лист согласования / Kelishuv varaqasi / Approval sheet".to_owned(),
             sheet,
             evidence: evidence.as_bytes(),
+            qr: Some(qr),
         },
     )
     .map_err(|e| match e {

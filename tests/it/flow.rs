@@ -1211,6 +1211,48 @@ fn stamped_pdf_verifies_offline_and_shows_changes(backend: Backend) {
             "{text}"
         );
     }
+    // A printed copy: the QR code on the rendered stamp checks with the log key.
+    if tool("pdftoppm") && tool("zbarimg") {
+        let out = std::process::Command::new("pdftoppm")
+            .args(["-r", "200", "-png", "-f", "1", "-l", "1"])
+            .arg(path("stamped.pdf"))
+            .arg(path("page"))
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let png = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|e| e == "png"))
+            .unwrap();
+        let out = std::process::Command::new("zbarimg")
+            .args(["-q", "--raw"])
+            .arg(&png)
+            .output()
+            .unwrap();
+        let qr = String::from_utf8_lossy(&out.stdout)
+            .trim_end_matches('\n')
+            .to_owned();
+        assert!(qr.starts_with("docflow-qr/1\n"), "{qr:?}");
+        let check = |text: &str| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_docflow"))
+                .args(["verify", "--qr", text, "--log-key", "log.pub"])
+                .current_dir(dir.path())
+                .env_remove("DOCFLOW_LOG_KEY")
+                .output()
+                .unwrap()
+        };
+        let ok = check(&qr);
+        assert_eq!(
+            ok.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&ok.stdout)
+        );
+        assert!(String::from_utf8_lossy(&ok.stdout).contains(&doc));
+        let forged = check(&qr.replacen("\n1\n", "\n2\n", 1));
+        assert_eq!(forged.status.code(), Some(1));
+    }
     // One flipped byte in the original part.
     let mut flipped = stamped.clone();
     flipped[200] ^= 0x01;

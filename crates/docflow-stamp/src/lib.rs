@@ -44,6 +44,32 @@ pub struct StampRequest<'a> {
     pub sheet: Vec<String>,
     /// The evidence bundle (JSON) to embed.
     pub evidence: &'a [u8],
+    /// Text of a QR code drawn on the stamp and the sheet (a signed record
+    /// a printed copy can be checked with).
+    pub qr: Option<String>,
+}
+
+/// Draws `text` as a QR code whose lower-left corner is at (`x`, `y`),
+/// `size` points wide (quiet zone included), as filled rectangles.
+fn qr_drawing(text: &str, x: f64, y: f64, size: f64) -> Result<String, StampError> {
+    let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)
+        .map_err(|e| StampError::Malformed(format!("QR code: {e}")))?;
+    let width = code.width();
+    let modules = code.to_colors();
+    let quiet = 4usize;
+    let cell = size / (width + 2 * quiet) as f64;
+    let mut out = String::from("q 0 0 0 rg\n");
+    for (i, color) in modules.iter().enumerate() {
+        if *color != qrcode::Color::Dark {
+            continue;
+        }
+        let (row, col) = (i / width, i % width);
+        let cx = x + (col + quiet) as f64 * cell;
+        let cy = y + size - (row + quiet + 1) as f64 * cell;
+        let _ = writeln!(out, "{cx:.3} {cy:.3} {cell:.3} {cell:.3} re");
+    }
+    out.push_str("f Q\n");
+    Ok(out)
 }
 
 /// Glyphs used, for the font's widths and ToUnicode map.
@@ -241,14 +267,22 @@ pub fn stamp(original: &[u8], request: &StampRequest<'_>) -> Result<Vec<u8>, Sta
     for l in &request.stamp {
         stamp_lines.extend(wrap(&font, l, box_width - 12.0, size));
     }
-    let box_height = 10.0 + stamp_lines.len() as f64 * (size + 2.0);
+    let qr_size = if request.qr.is_some() { 72.0 } else { 0.0 };
+    let text_width = box_width;
+    let box_width = text_width + qr_size;
+    let box_height = (10.0 + stamp_lines.len() as f64 * (size + 2.0)).max(qr_size + 4.0);
     let mut ap = format!(
-        "q 0.1 0.2 0.6 RG 1 w 0.5 0.5 {:.1} {:.1} re S Q\nBT /F1 {size} Tf 0.1 0.2 0.6 rg\n",
+        "q 0.1 0.2 0.6 RG 1 w 0.5 0.5 {:.1} {:.1} re S Q\n",
         box_width - 1.0,
         box_height - 1.0
     );
+    if let Some(qr) = &request.qr {
+        ap.push_str(&qr_drawing(qr, text_width, 2.0, qr_size)?);
+    }
+    let _ = writeln!(ap, "BT /F1 {size} Tf 0.1 0.2 0.6 rg");
     for (i, line) in stamp_lines.iter().enumerate() {
         let y = box_height - 6.0 - (i as f64 + 1.0) * (size + 2.0) + 2.0;
+        // The text sits in the left part; the QR code, if any, on the right.
         let encoded = font.encode(line);
         let _ = writeln!(ap, "1 0 0 1 6 {y:.1} Tm {} Tj", hex_string(&encoded));
     }
@@ -293,6 +327,9 @@ pub fn stamp(original: &[u8], request: &StampRequest<'_>) -> Result<Vec<u8>, Sta
         }
         content.push_str("ET\n");
         sheet_contents.push(content);
+    }
+    if let (Some(qr), Some(first)) = (&request.qr, sheet_contents.first_mut()) {
+        first.push_str(&qr_drawing(qr, page_w - 150.0, page_h - 150.0, 110.0)?);
     }
     if sheet_contents.is_empty() {
         sheet_contents.push(format!(

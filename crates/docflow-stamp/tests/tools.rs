@@ -44,6 +44,7 @@ fn request(evidence: &[u8]) -> StampRequest<'_> {
             "Resolution: Ijro etilsin. Budget: executed in time.".into(),
         ],
         evidence,
+        qr: Some("docflow-qr/1 0193a1b2-0000-7000-8000-000000000001 1 27c39394c89990b1 42".into()),
     }
 }
 
@@ -62,6 +63,9 @@ fn stamped_output_keeps_the_original_and_passes_external_tools() {
     );
     assert_eq!(check_revisions(&stamped, original.len()).unwrap(), vec![]);
     let dir = tempfile::tempdir().unwrap();
+    if let Ok(keep) = std::env::var("DOCFLOW_KEEP_PDF") {
+        std::fs::write(&keep, &stamped).unwrap();
+    }
     let path = dir.path().join("stamped.pdf");
     std::fs::write(&path, &stamped).unwrap();
     if tool("qpdf") {
@@ -97,6 +101,36 @@ fn stamped_output_keeps_the_original_and_passes_external_tools() {
                 "pdftotext lacks {expected:?}:\n{text}"
             );
         }
+    }
+    if tool("pdftoppm") && tool("zbarimg") {
+        let prefix = dir.path().join("page");
+        let out = Command::new("pdftoppm")
+            .args(["-r", "200", "-png"])
+            .arg(&path)
+            .arg(&prefix)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir(dir.path()).unwrap() {
+            let p = entry.unwrap().path();
+            if p.extension().is_some_and(|e| e == "png") {
+                let out = Command::new("zbarimg")
+                    .args(["-q", "--raw"])
+                    .arg(&p)
+                    .output()
+                    .unwrap();
+                found.push(String::from_utf8_lossy(&out.stdout).into_owned());
+            }
+        }
+        assert!(
+            found
+                .iter()
+                .filter(|t| t.contains("docflow-qr/1 0193a1b2"))
+                .count()
+                >= 2,
+            "the QR code is on the stamped page and on the sheet: {found:?}"
+        );
     }
     if tool("pdfdetach") {
         let out = Command::new("pdfdetach")

@@ -12,8 +12,12 @@ use docflow_core::evidence::{self, Bundle, Trust};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct VerifyArgs {
-    /// The document file (the signed version's exact bytes).
-    pub file: PathBuf,
+    /// The document file: the signed version's exact bytes, or its stamped PDF.
+    #[arg(required_unless_present = "qr")]
+    pub file: Option<PathBuf>,
+    /// Check the text of a stamp's QR code instead (a record signed by the log).
+    #[arg(long, value_name = "TEXT", conflicts_with = "evidence")]
+    pub qr: Option<String>,
     /// The evidence bundle (GET …/versions/{n}/evidence).
     #[arg(long, value_name = "BUNDLE")]
     pub evidence: Option<PathBuf>,
@@ -82,7 +86,13 @@ pub fn run(args: &VerifyArgs, trust: &TrustArgs<'_>) -> ExitCode {
             Err(e) => return unusable(e),
         },
     };
-    let content = match read(&args.file) {
+    if let Some(text) = &args.qr {
+        return verify_qr(text, &log);
+    }
+    let Some(file) = &args.file else {
+        return unusable("give the file to verify, or --qr TEXT".into());
+    };
+    let content = match read(file) {
         Ok(c) => c,
         Err(e) => return unusable(e),
     };
@@ -97,7 +107,7 @@ pub fn run(args: &VerifyArgs, trust: &TrustArgs<'_>) -> ExitCode {
             let embedded = match docflow_stamp::embedded_evidence(&content) {
                 Ok(Some(e)) => e,
                 Ok(None) => return unusable("this PDF carries no docflow evidence; give the bundle with --evidence".into()),
-                Err(e) => return unusable(format!("{}: {e}", args.file.display())),
+                Err(e) => return unusable(format!("{}: {e}", file.display())),
             };
             let bundle = match Bundle::parse(&embedded) {
                 Ok(b) => b,
@@ -143,5 +153,36 @@ pub fn run(args: &VerifyArgs, trust: &TrustArgs<'_>) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+/// A stamp's QR code: `docflow-qr/1`, document, version, SHA-256 and ledger
+/// entry, in a note signed by the log key.
+fn verify_qr(text: &str, log: &NoteVerifier) -> ExitCode {
+    // Scanners may turn the note's line ends into CRLF or drop the last one.
+    let mut note = text.replace("\r\n", "\n");
+    if !note.ends_with('\n') {
+        note.push('\n');
+    }
+    match log.open(&note) {
+        Ok(body) => {
+            let fields: Vec<&str> = body.lines().collect();
+            match fields.as_slice() {
+                ["docflow-qr/1", document, version, sha256, entry] => {
+                    println!("VALID: the log {} signed this record", log.name());
+                    println!("document {document}, version {version}, sha256 {sha256}, last signature in ledger entry {entry}");
+                    println!("compare the SHA-256 with the file you hold: sha256sum FILE");
+                    ExitCode::SUCCESS
+                }
+                _ => {
+                    println!("INVALID: signed, but not a docflow QR record");
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Err(e) => {
+            println!("INVALID: the QR record does not verify with the log key: {e}");
+            ExitCode::from(1)
+        }
     }
 }

@@ -1037,15 +1037,7 @@ fn evidence_bundle_verifies_offline(backend: Backend) {
         .unwrap();
     std::fs::write(path("evidence.json"), &bundle).unwrap();
     std::fs::write(path("order.pdf"), pdf("order-v1.pdf")).unwrap();
-    let key = o
-        .app
-        .http
-        .get(o.app.url("/api/v1/ledger/key"))
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
-    std::fs::write(path("log.pub"), &key).unwrap();
+    save_log_key(&o, dir.path());
     let verify_with = |bin: &std::path::Path, file: &str, evidence: &str, log_key: &str| {
         std::process::Command::new(bin)
             .args([file, "--evidence", evidence, "--log-key", log_key])
@@ -1057,22 +1049,13 @@ fn evidence_bundle_verifies_offline(backend: Backend) {
     };
     let docflow = std::path::PathBuf::from(env!("CARGO_BIN_EXE_docflow"));
     let run = |file: &str, evidence: &str, log_key: &str| {
-        let out = std::process::Command::new(&docflow)
-            .args(["verify", file, "--evidence", evidence, "--log-key", log_key])
-            .arg("--trust-anchors")
-            .arg(example("ca/root-ca.crt"))
-            .current_dir(dir.path())
-            .env_remove("DOCFLOW_LOG_KEY")
-            .output()
-            .unwrap();
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
+        docflow_verify(
+            dir.path(),
+            &[file, "--evidence", evidence, "--log-key", log_key],
         )
     };
-    let (code, out, err) = run("order.pdf", "evidence.json", "log.pub");
-    assert_eq!(code, 0, "{out}{err}");
+    let (code, out) = run("order.pdf", "evidence.json", "log.pub");
+    assert_eq!(code, 0, "{out}");
     assert!(out.starts_with("VALID: document"), "{out}");
     for who in [
         "approve: deputy1",
@@ -1089,7 +1072,7 @@ fn evidence_bundle_verifies_offline(backend: Backend) {
     let mut changed = pdf("order-v1.pdf");
     changed[100] ^= 1;
     std::fs::write(path("changed.pdf"), &changed).unwrap();
-    let (code, out, _) = run("changed.pdf", "evidence.json", "log.pub");
+    let (code, out) = run("changed.pdf", "evidence.json", "log.pub");
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("CHANGED"), "{out}");
     // A forged statement in the bundle.
@@ -1098,7 +1081,7 @@ fn evidence_bundle_verifies_offline(backend: Backend) {
         bundle.replacen("purpose: approve\\n", "purpose: reject\\n", 1),
     )
     .unwrap();
-    let (code, out, _) = run("order.pdf", "forged.json", "log.pub");
+    let (code, out) = run("order.pdf", "forged.json", "log.pub");
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("BAD"), "{out}");
     // Another log's key: no receipt verifies.
@@ -1108,7 +1091,7 @@ fn evidence_bundle_verifies_offline(backend: Backend) {
     )
     .unwrap();
     std::fs::write(path("other.pub"), other.verifier().to_string()).unwrap();
-    let (code, out, _) = run("order.pdf", "evidence.json", "other.pub");
+    let (code, out) = run("order.pdf", "evidence.json", "other.pub");
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("receipt does not verify"), "{out}");
     // Unusable input.
@@ -1150,29 +1133,8 @@ fn stamped_pdf_verifies_offline_and_shows_changes(backend: Backend) {
         "the original stays a byte-exact prefix"
     );
     std::fs::write(path("stamped.pdf"), &stamped).unwrap();
-    let key = o
-        .app
-        .http
-        .get(o.app.url("/api/v1/ledger/key"))
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
-    std::fs::write(path("log.pub"), &key).unwrap();
-    let verify = |file: &str| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_docflow"))
-            .args(["verify", file, "--log-key", "log.pub"])
-            .arg("--trust-anchors")
-            .arg(example("ca/root-ca.crt"))
-            .current_dir(dir.path())
-            .env_remove("DOCFLOW_LOG_KEY")
-            .output()
-            .unwrap();
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-        )
-    };
+    save_log_key(&o, dir.path());
+    let verify = |file: &str| docflow_verify(dir.path(), &[file, "--log-key", "log.pub"]);
     let (code, out) = verify("stamped.pdf");
     assert_eq!(code, 0, "{out}");
     assert!(
@@ -1278,4 +1240,35 @@ fn stamped_pdf_verifies_offline_and_shows_changes(backend: Backend) {
     let (code, out) = verify("forged.pdf");
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("modified after signing"), "{out}");
+}
+
+/// Saves the log's public key, as the API serves it, to `dir/log.pub`.
+fn save_log_key(o: &Office, dir: &std::path::Path) {
+    let key = o
+        .app
+        .http
+        .get(o.app.url("/api/v1/ledger/key"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    std::fs::write(dir.join("log.pub"), key).unwrap();
+}
+
+/// Runs `docflow verify ARGS --trust-anchors <the example root>` in `dir`:
+/// the exit code and what it printed.
+fn docflow_verify(dir: &std::path::Path, args: &[&str]) -> (i32, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_docflow"))
+        .arg("verify")
+        .args(args)
+        .arg("--trust-anchors")
+        .arg(example("ca/root-ca.crt"))
+        .current_dir(dir)
+        .env_remove("DOCFLOW_LOG_KEY")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
 }

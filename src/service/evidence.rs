@@ -3,6 +3,7 @@
 //! document's history (docs/evidence.md).
 
 use docflow_core::checkpoint::NoteSigner;
+use docflow_core::evidence::EVIDENCE_NAME;
 use docflow_core::evidence::{
     Bundle, DocumentInfo, KeyEvidence, RouteEvidence, SignatureEvidence, SignerInfo, StageEvidence,
     StepEvidence, VersionInfo, FORMAT,
@@ -268,24 +269,36 @@ pub fn stamped_pdf(
     let qr = log
         .sign(&record)
         .map_err(|e| StorageError::Corrupt(format!("signing the QR record: {e}")))?;
-    docflow_stamp::stamp(
+    // One stamp per signature (its two lines), stacked on the first page;
+    // the QR code rides on the first one and on the sheet.
+    let stamps: Vec<docflow_pdf::Stamp> = stamp
+        .chunks(2)
+        .enumerate()
+        .map(|(i, lines)| docflow_pdf::Stamp {
+            page: 0,
+            lines: lines.to_vec(),
+            qr: (i == 0).then(|| qr.clone()),
+        })
+        .collect();
+    docflow_pdf::stamp(
         &content,
-        &docflow_stamp::StampRequest {
-            stamp,
-            sheet_title: "Лист согласования / Kelishuv varaqasi / Approval sheet".to_owned(),
-            sheet,
-            evidence: evidence.as_bytes(),
-            qr: Some(qr),
-        },
+        &stamps,
+        Some(&docflow_pdf::Sheet {
+            title: "Approval sheet".to_owned(),
+            lines: sheet,
+            qr: Some(qr.clone()),
+        }),
+        Some(&docflow_pdf::Attachment {
+            name: EVIDENCE_NAME.to_owned(),
+            mime: "application/json".to_owned(),
+            description: "docflow evidence bundle (docflow-evidence/1)".to_owned(),
+            data: evidence.into_bytes(),
+        }),
     )
     .map_err(|e| match e {
-        docflow_stamp::StampError::Encrypted
-        | docflow_stamp::StampError::Malformed(_)
-        | docflow_stamp::StampError::NoPages => {
-            ServiceError::Unprocessable(format!("the version cannot be stamped: {e}"))
-        }
-        docflow_stamp::StampError::Font(_) => {
+        docflow_pdf::PdfError::Font(_) => {
             ServiceError::Storage(StorageError::Corrupt(e.to_string()))
         }
+        other => ServiceError::Unprocessable(format!("the version cannot be stamped: {other}")),
     })
 }

@@ -19,6 +19,8 @@ use crate::statement::{DocumentStatement, Purpose};
 use crate::x509;
 
 pub const FORMAT: &str = "docflow-evidence/1";
+/// The name of the evidence file embedded in a stamped PDF.
+pub const EVIDENCE_NAME: &str = "docflow-evidence.json";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

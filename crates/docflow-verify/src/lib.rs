@@ -104,7 +104,7 @@ pub fn run(args: &VerifyArgs, trust: &TrustArgs<'_>) -> ExitCode {
             Err(e) => return unusable(e),
         },
         None if content.starts_with(b"%PDF-") => {
-            let embedded = match docflow_stamp::embedded_evidence(&content) {
+            let embedded = match docflow_pdf::attachment(&content, evidence::EVIDENCE_NAME) {
                 Ok(Some(e)) => e,
                 Ok(None) => return unusable("this PDF carries no docflow evidence; give the bundle with --evidence".into()),
                 Err(e) => return unusable(format!("{}: {e}", file.display())),
@@ -114,8 +114,12 @@ pub fn run(args: &VerifyArgs, trust: &TrustArgs<'_>) -> ExitCode {
                 Err(e) => return unusable(format!("the embedded evidence: {e}")),
             };
             let original_len = usize::try_from(bundle.version.size).unwrap_or(usize::MAX).min(content.len());
-            let violations = match docflow_stamp::check_revisions(&content, original_len) {
-                Ok(v) => v.into_iter().map(|v| format!("object {} {}: {} after signing", v.object.0, v.object.1, v.reason)).collect(),
+            let violations = match docflow_pdf::check_revisions(&content, original_len) {
+                Ok(report) => report
+                    .violations
+                    .into_iter()
+                    .map(|v| format!("object {} {}: {} after signing", v.object.0, v.object.1, v.reason))
+                    .collect(),
                 Err(e) => vec![format!("the revisions after the original cannot be read: {e}")],
             };
             (bundle, content[..original_len].to_vec(), violations)

@@ -117,6 +117,7 @@ fn appends(seconds: u64) {
         &Actor::Operator,
         "BENCH",
         "Bench vazirligi",
+        Default::default(),
     )
     .unwrap();
     admin::add_user(

@@ -9,6 +9,7 @@ use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 use docflow::config::{self, FileConfig};
 use docflow::core::checkpoint::{NoteSigner, NoteVerifier};
+use docflow::domain::language::StampLanguage;
 use docflow::domain::{Role, Roles};
 use docflow::service::keys::{self, KeyInput, TrustStore};
 use docflow::service::{admin, Actor, ServiceError};
@@ -311,9 +312,25 @@ enum OrgCommand {
         /// Full name, in any script, e.g. "Молия вазирлиги".
         #[arg(long)]
         name: String,
+        /// Language of stamps and approval sheets: uz-Cyrl, uz-Latn, ru or en.
+        #[arg(long, default_value = "uz-Cyrl", value_parser = parse_stamp_language)]
+        stamp_language: StampLanguage,
+    },
+    /// Change an organisation's settings.
+    Set {
+        /// Organisation code.
+        #[arg(long)]
+        code: String,
+        /// Language of stamps and approval sheets: uz-Cyrl, uz-Latn, ru or en.
+        #[arg(long, value_parser = parse_stamp_language)]
+        stamp_language: StampLanguage,
     },
     /// List organisations.
     List,
+}
+
+fn parse_stamp_language(tag: &str) -> Result<StampLanguage, String> {
+    StampLanguage::parse(tag).map_err(|e| e.reason)
 }
 
 #[derive(Debug, Subcommand)]
@@ -661,16 +678,35 @@ fn run_admin(
     let actor = Actor::Operator;
     match command {
         AdminCommand::Org { command } => match command {
-            OrgCommand::Add { code, name } => {
-                let org = admin::add_org(conn, log, &actor, &code, &name)?;
+            OrgCommand::Add {
+                code,
+                name,
+                stamp_language,
+            } => {
+                let org = admin::add_org(conn, log, &actor, &code, &name, stamp_language)?;
                 println!(
                     "organisation {} created: {} ({})",
                     org.code, org.name, org.id
                 );
             }
+            OrgCommand::Set {
+                code,
+                stamp_language,
+            } => {
+                let org = orgs::org_by_code(conn, &code)?
+                    .ok_or(ServiceError::NotFound("organisation"))?;
+                let org = admin::set_stamp_language(conn, log, &actor, &org.id, stamp_language)?;
+                println!(
+                    "organisation {}: stamp language {}",
+                    org.code, org.stamp_language
+                );
+            }
             OrgCommand::List => {
                 for org in orgs::list_orgs(conn)? {
-                    println!("{}\t{}\t{}", org.code, org.id, org.name);
+                    println!(
+                        "{}\t{}\t{}\t{}",
+                        org.code, org.id, org.stamp_language, org.name
+                    );
                 }
             }
         },

@@ -1,5 +1,7 @@
 //! Domain types and rules: no I/O, no database, no HTTP.
 
+pub mod language;
+
 use serde::{Deserialize, Serialize};
 
 /// A rule the input broke; names the field so the client can fix it.

@@ -8,6 +8,7 @@ pub mod flow;
 pub mod inbox;
 pub mod ledger;
 pub mod openapi;
+pub mod organisation;
 pub mod registration;
 pub mod resolutions;
 pub mod signatures;
@@ -53,6 +54,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(
             web::scope("/api/v1")
                 .route("/me", web::get().to(documents::me))
+                .route("/organisation", web::get().to(organisation::get))
+                .route("/organisation", web::patch().to(organisation::update))
                 .route("/document-kinds", web::get().to(documents::kinds))
                 .route("/documents", web::post().to(documents::create))
                 .route("/documents", web::get().to(documents::list))

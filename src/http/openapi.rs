@@ -5,7 +5,8 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    documents, error, flow, inbox, ledger, registration, resolutions, signatures, substitutions,
+    documents, error, flow, inbox, ledger, organisation, registration, resolutions, signatures,
+    substitutions,
 };
 
 struct BearerAuth;
@@ -29,6 +30,8 @@ impl Modify for BearerAuth {
     paths(
         super::healthz,
         documents::me,
+        organisation::get,
+        organisation::update,
         documents::kinds,
         documents::create,
         documents::list,

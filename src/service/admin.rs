@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::{new_id, Actor, AuthUser, ServiceError};
+use crate::domain::language::StampLanguage;
 use crate::domain::{check_login, check_org_code, check_text, Roles};
 use crate::storage::models::{OrgRow, TokenRow, UserRow};
 use crate::storage::{self, ledger, orgs, write_tx, DbConnection};
@@ -21,6 +22,7 @@ pub fn add_org(
     actor: &Actor,
     code: &str,
     name: &str,
+    stamp_language: StampLanguage,
 ) -> Result<OrgRow, ServiceError> {
     check_org_code(code)?;
     check_text("name", name, 300)?;
@@ -36,6 +38,7 @@ pub fn add_org(
             code: code.to_owned(),
             name: name.to_owned(),
             created_at: now.naive_utc(),
+            stamp_language: stamp_language.tag().to_owned(),
         };
         orgs::insert_org(c, &row)?;
         ledger::append(
@@ -45,11 +48,55 @@ pub fn add_org(
                 kind: "org.created",
                 subject: format!("org:{}", row.id),
                 actor: actor.ledger_name(),
-                data: ledger::data([("code", json!(row.code)), ("name", json!(row.name))]),
+                data: ledger::data([
+                    ("code", json!(row.code)),
+                    ("name", json!(row.name)),
+                    ("stamp_language", json!(row.stamp_language)),
+                ]),
             },
         )?;
         Ok(row)
     })
+}
+
+/// Changes the language of the organisation's stamps and approval sheets;
+/// PDFs stamped from now on use it. Recorded in the ledger.
+pub fn set_stamp_language(
+    conn: &mut DbConnection,
+    log: &NoteSigner,
+    actor: &Actor,
+    org_id: &str,
+    language: StampLanguage,
+) -> Result<OrgRow, ServiceError> {
+    let now = storage::now();
+    write_tx(conn, log, |c| {
+        let mut org = orgs::org_by_id(c, org_id)?.ok_or(ServiceError::NotFound("organisation"))?;
+        if org.stamp_language == language.tag() {
+            return Ok(org);
+        }
+        orgs::set_stamp_language(c, &org.id, language.tag())?;
+        ledger::append(
+            c,
+            now,
+            ledger::NewEntry {
+                kind: "org.stamp-language",
+                subject: format!("org:{}", org.id),
+                actor: actor.ledger_name(),
+                data: ledger::data([
+                    ("from", json!(org.stamp_language)),
+                    ("to", json!(language.tag())),
+                ]),
+            },
+        )?;
+        org.stamp_language = language.tag().to_owned();
+        Ok(org)
+    })
+}
+
+/// The stored language, or the default if a row holds a tag this build
+/// does not know (written by a newer node).
+pub fn stamp_language_of(org: &OrgRow) -> StampLanguage {
+    StampLanguage::parse(&org.stamp_language).unwrap_or_default()
 }
 
 pub struct NewUser<'a> {

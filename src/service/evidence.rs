@@ -11,6 +11,8 @@ use docflow_core::evidence::{
 use docflow_core::keys::{encode_pem, PUBLIC_KEY_LABEL};
 use docflow_flow::route::Rule;
 
+use crate::domain::language::{Phrase, StampLanguage};
+
 use super::{AuthUser, ServiceError};
 use crate::storage::{documents, journals, keys, ledger, orgs, routes, DbConnection, StorageError};
 
@@ -144,7 +146,8 @@ pub fn bundle(
 }
 
 /// The stamped PDF of a version: its exact bytes, then one incremental
-/// update with the stamp, the approval sheet and the embedded evidence.
+/// update with the stamps, the approval sheet and the embedded evidence, in
+/// the organisation's stamp language.
 pub fn stamped_pdf(
     conn: &mut DbConnection,
     log: &NoteSigner,
@@ -159,101 +162,17 @@ pub fn stamped_pdf(
             "this version is not a PDF; its evidence is at …/evidence".into(),
         ));
     }
-    let local = super::registration::local_offset();
-    let short = |s: &str| s.get(..16).unwrap_or(s).to_owned();
-    let mut stamp = Vec::new();
-    let mut sheet = vec![
-        format!(
-            "{} — {}",
-            bundle.document.organisation, bundle.document.title
-        ),
-        format!(
-            "Document {} · version {} · {} · SHA-256 {}",
-            bundle.document.id,
-            bundle.version.number,
-            bundle
-                .document
-                .reg_number
-                .as_deref()
-                .unwrap_or("not registered"),
-            bundle.version.sha256
-        ),
-        String::new(),
-    ];
-    for (i, s) in bundle.signatures.iter().enumerate() {
-        let statement = docflow_core::statement::DocumentStatement::parse(&s.statement)
-            .map_err(|e| StorageError::Corrupt(format!("stored statement: {e}")))?;
-        let f = statement.fields();
-        let when = format!(
-            "{} UTC ({} Toshkent)",
-            f.issued_at.format("%Y-%m-%d %H:%M"),
-            f.issued_at.with_timezone(&local).format("%H:%M")
-        );
-        let key = match &s.key.certificate {
-            Some(_) => format!("certificate key {}", short(&s.key.id)),
-            None => format!("key {}", short(&s.key.id)),
-        };
-        let extra: std::collections::BTreeMap<_, _> = f.extra.iter().cloned().collect();
-        let decision = extra
-            .get("decision")
-            .cloned()
-            .unwrap_or_else(|| f.purpose.as_str().to_owned());
-        stamp.push(format!(
-            "{} — {}, {}, {}",
-            decision.to_uppercase(),
-            s.signer.name,
-            s.signer.position,
-            s.signer.organisation
-        ));
-        stamp.push(format!(
-            "{when} · {key} · sha256 {} · entry {}",
-            short(&bundle.version.sha256),
-            s.ledger_seq
-        ));
-        let step = extra
-            .get("step")
-            .map(|s| format!("step {s}: "))
-            .unwrap_or_default();
-        let behalf = extra
-            .get("on-behalf-of")
-            .map(|p| format!(" on behalf of {p}"))
-            .unwrap_or_default();
-        sheet.push(format!(
-            "{}. {step}{decision} — {} ({}){behalf}, {when}",
-            i + 1,
-            s.signer.name,
-            s.signer.position
-        ));
-        sheet.push(format!(
-            "    {key} · ledger entry {} · signed statement and receipt embedded",
-            s.ledger_seq
-        ));
-    }
-    for r in &bundle.routes {
-        sheet.push(String::new());
-        sheet.push(format!("Route {}: {}", r.id, r.state));
-        for (i, stage) in r.stages.iter().enumerate() {
-            let steps: Vec<String> = stage
-                .steps
-                .iter()
-                .map(|s| format!("{} ({})", s.assignee, s.action))
-                .collect();
-            sheet.push(format!(
-                "  stage {i} [{}]: {}",
-                stage.rule,
-                steps.join(", ")
-            ));
-        }
-    }
-    sheet.push(String::new());
-    sheet.push(format!(
-        "Verify offline: docflow verify FILE --log-key <{}> [--trust-anchors ROOTS.pem]",
+    let org = orgs::org_by_id(conn, &user.org_id)?.ok_or(ServiceError::NotFound("organisation"))?;
+    let lang = super::admin::stamp_language_of(&org);
+    let resolutions = resolution_lines(conn, &bundle.document.id, lang)?;
+    let (stamps, mut sheet) = stamp_texts(&bundle, lang)?;
+    sheet.lines.extend(resolutions);
+    sheet.lines.push(String::new());
+    sheet.lines.push(format!(
+        "{}: docflow verify FILE --log-key <{}> [--trust-anchors ROOTS.pem]",
+        lang.text(Phrase::VerifyOffline),
         bundle.log_origin
     ));
-    if stamp.is_empty() {
-        stamp.push("NOT SIGNED".to_owned());
-    }
-    let evidence = bundle.to_json();
     // The QR code: a compact record signed by the log key, so a printed
     // copy can be checked with `docflow verify --qr TEXT --log-key KEY`.
     let last_entry = bundle
@@ -269,30 +188,27 @@ pub fn stamped_pdf(
     let qr = log
         .sign(&record)
         .map_err(|e| StorageError::Corrupt(format!("signing the QR record: {e}")))?;
-    // One stamp per signature (its two lines), stacked on the first page;
-    // the QR code rides on the first one and on the sheet.
-    let stamps: Vec<docflow_pdf::Stamp> = stamp
-        .chunks(2)
+    // One stamp per signature, stacked on the first page; the QR code rides
+    // on the first one and on the sheet.
+    let stamps: Vec<docflow_pdf::Stamp> = stamps
+        .into_iter()
         .enumerate()
         .map(|(i, lines)| docflow_pdf::Stamp {
             page: 0,
-            lines: lines.to_vec(),
+            lines,
             qr: (i == 0).then(|| qr.clone()),
         })
         .collect();
+    sheet.qr = Some(qr);
     docflow_pdf::stamp(
         &content,
         &stamps,
-        Some(&docflow_pdf::Sheet {
-            title: "Approval sheet".to_owned(),
-            lines: sheet,
-            qr: Some(qr.clone()),
-        }),
+        Some(&sheet),
         Some(&docflow_pdf::Attachment {
             name: EVIDENCE_NAME.to_owned(),
             mime: "application/json".to_owned(),
             description: "docflow evidence bundle (docflow-evidence/1)".to_owned(),
-            data: evidence.into_bytes(),
+            data: bundle.to_json().into_bytes(),
         }),
     )
     .map_err(|e| match e {
@@ -301,4 +217,221 @@ pub fn stamped_pdf(
         }
         other => ServiceError::Unprocessable(format!("the version cannot be stamped: {other}")),
     })
+}
+
+fn short(s: &str) -> &str {
+    s.get(..16).unwrap_or(s)
+}
+
+/// A time as stamps print it: UTC, then the organisation's local time.
+fn stamp_time(t: chrono::DateTime<chrono::Utc>, lang: StampLanguage) -> String {
+    let local = super::registration::local_offset();
+    format!(
+        "{} UTC ({} {})",
+        t.format("%Y-%m-%d %H:%M"),
+        t.with_timezone(&local).format("%H:%M"),
+        lang.text(Phrase::LocalTimeZone)
+    )
+}
+
+/// The stamps (two lines per signature) and the approval sheet's heading,
+/// title and route lines, from the bundle alone.
+fn stamp_texts(
+    bundle: &Bundle,
+    lang: StampLanguage,
+) -> Result<(Vec<Vec<String>>, docflow_pdf::Sheet), ServiceError> {
+    let t = |p| lang.text(p);
+    let mut stamps = Vec::new();
+    let mut sheet = vec![
+        format!(
+            "{} — {}",
+            bundle.document.organisation, bundle.document.title
+        ),
+        format!(
+            "{} {} · {} {} · {} · SHA-256 {}",
+            t(Phrase::Document),
+            bundle.document.id,
+            t(Phrase::Version),
+            bundle.version.number,
+            bundle
+                .document
+                .reg_number
+                .as_deref()
+                .unwrap_or(t(Phrase::NotRegistered)),
+            bundle.version.sha256
+        ),
+        String::new(),
+    ];
+    for (i, s) in bundle.signatures.iter().enumerate() {
+        let statement = docflow_core::statement::DocumentStatement::parse(&s.statement)
+            .map_err(|e| StorageError::Corrupt(format!("stored statement: {e}")))?;
+        let f = statement.fields();
+        let when = stamp_time(f.issued_at, lang);
+        let key = match &s.key.certificate {
+            Some(_) => format!("{} {}", t(Phrase::CertificateKey), short(&s.key.id)),
+            None => format!("{} {}", t(Phrase::Key), short(&s.key.id)),
+        };
+        let extra: std::collections::BTreeMap<_, _> = f.extra.iter().cloned().collect();
+        let act = lang.act(
+            f.purpose.as_str(),
+            extra.get("decision").map(String::as_str),
+            extra.get("action").map(String::as_str),
+        );
+        stamps.push(vec![
+            format!(
+                "{act} — {}, {}, {}",
+                s.signer.name, s.signer.position, s.signer.organisation
+            ),
+            format!(
+                "{when} · {key} · sha256 {} · {} {}",
+                short(&bundle.version.sha256),
+                t(Phrase::LedgerEntry),
+                s.ledger_seq
+            ),
+        ]);
+        let step = extra
+            .get("step")
+            .map(|s| format!("{} {s}: ", t(Phrase::Step)))
+            .unwrap_or_default();
+        let behalf = extra
+            .get("on-behalf-of")
+            .map(|p| format!(" ({} {p})", t(Phrase::OnBehalfOf)))
+            .unwrap_or_default();
+        sheet.push(format!(
+            "{}. {step}{act} — {} ({}){behalf}, {when}",
+            i + 1,
+            s.signer.name,
+            s.signer.position
+        ));
+        sheet.push(format!(
+            "    {key} · {} {} · {}",
+            t(Phrase::LedgerEntry),
+            s.ledger_seq,
+            t(Phrase::EvidenceEmbedded)
+        ));
+    }
+    for r in &bundle.routes {
+        sheet.push(String::new());
+        sheet.push(format!(
+            "{} {}: {}",
+            t(Phrase::Route),
+            r.id,
+            lang.state(&r.state)
+        ));
+        for (i, stage) in r.stages.iter().enumerate() {
+            let steps: Vec<String> = stage
+                .steps
+                .iter()
+                .map(|s| format!("{} ({})", s.assignee, lang.state(&s.action)))
+                .collect();
+            let rule = match stage.rule.strip_prefix("quorum:") {
+                Some(n) => format!("{} {n}", t(Phrase::RuleQuorum)),
+                None => lang.state(&stage.rule).to_owned(),
+            };
+            sheet.push(format!(
+                "  {} {} [{rule}]: {}",
+                t(Phrase::Stage),
+                i + 1,
+                steps.join(", ")
+            ));
+        }
+    }
+    if stamps.is_empty() {
+        stamps.push(vec![t(Phrase::NotSigned).to_owned()]);
+    }
+    let sheet = docflow_pdf::Sheet {
+        heading: t(Phrase::SheetHeading).to_owned(),
+        title: bundle.document.title.clone(),
+        lines: sheet,
+        qr: None,
+    };
+    Ok((stamps, sheet))
+}
+
+/// The sheet's section on the document's resolutions and their execution,
+/// ending with how to verify the file offline.
+fn resolution_lines(
+    conn: &mut DbConnection,
+    document_id: &str,
+    lang: StampLanguage,
+) -> Result<Vec<String>, ServiceError> {
+    let t = |p| lang.text(p);
+    let now = crate::storage::now();
+    let mut names = std::collections::HashMap::new();
+    let mut name_of = |conn: &mut DbConnection, id: &str| -> Result<String, ServiceError> {
+        if let Some(n) = names.get(id) {
+            return Ok(Clone::clone(n));
+        }
+        let n = orgs::user_by_id(conn, id)?
+            .map(|u| u.full_name)
+            .unwrap_or_else(|| id.to_owned());
+        names.insert(id.to_owned(), n.clone());
+        Ok(n)
+    };
+    let day = |d: chrono::DateTime<chrono::Utc>| {
+        d.with_timezone(&super::registration::local_offset())
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let state_name = |v: serde_json::Result<serde_json::Value>| {
+        v.ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    };
+    let mut lines = Vec::new();
+    for row in crate::storage::resolutions::of_document(conn, document_id)? {
+        let res = super::resolutions::parse(&row)?;
+        let spec = res.spec();
+        lines.push(String::new());
+        let state = state_name(serde_json::to_value(res.state()));
+        lines.push(format!(
+            "{} ({}): {}",
+            t(Phrase::Resolution),
+            lang.state(&state),
+            spec.instruction
+        ));
+        lines.push(format!(
+            "  {}: {} · {}: {} · {}: {}",
+            t(Phrase::Author),
+            name_of(conn, res.author())?,
+            t(Phrase::Deadline),
+            day(res.deadline()),
+            t(Phrase::Controller),
+            name_of(conn, &spec.controller)?
+        ));
+        for a in res.assignments() {
+            let role = if a.responsible {
+                t(Phrase::Responsible)
+            } else {
+                t(Phrase::CoExecutor)
+            };
+            let mut line = format!(
+                "  {role}: {} — {}, {} {}",
+                name_of(conn, &a.user)?,
+                lang.state(&state_name(serde_json::to_value(a.state))),
+                t(Phrase::Deadline),
+                day(a.deadline)
+            );
+            if let Some(r) = a.reported_at {
+                line.push_str(&format!(", {} {}", t(Phrase::Reported), day(r)));
+            }
+            if let Some(r) = a.accepted_at {
+                line.push_str(&format!(", {} {}", t(Phrase::Accepted), day(r)));
+            }
+            if a.is_overdue(now) || a.completed_late() {
+                line.push_str(&format!(" — {}", t(Phrase::Overdue)));
+            }
+            lines.push(line);
+        }
+        for report in crate::storage::resolutions::reports_of(conn, &row.id)? {
+            let body: String = report.body.chars().take(400).collect();
+            lines.push(format!(
+                "  {} ({}, {}): {body}",
+                t(Phrase::Report),
+                name_of(conn, &report.executor_id)?,
+                day(utc(report.submitted_at))
+            ));
+        }
+    }
+    Ok(lines)
 }

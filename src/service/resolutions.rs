@@ -54,7 +54,7 @@ fn user_in_org(
         })
 }
 
-fn parse(row: &ResolutionRow) -> Result<Resolution, ServiceError> {
+pub(super) fn parse(row: &ResolutionRow) -> Result<Resolution, ServiceError> {
     serde_json::from_str::<docflow_flow::resolution::ResolutionRecord>(&row.runtime)
         .map_err(|e| StorageError::Corrupt(format!("resolution {}: {e}", row.id)))
         .map_err(ServiceError::from)

@@ -25,6 +25,8 @@ pub struct OrgRow {
     pub code: String,
     pub name: String,
     pub created_at: NaiveDateTime,
+    /// A [`crate::domain::language::StampLanguage`] tag.
+    pub stamp_language: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -30,6 +30,17 @@ pub fn org_by_id(conn: &mut DbConnection, id: &str) -> Result<Option<OrgRow>, St
         .optional()?)
 }
 
+pub fn set_stamp_language(
+    conn: &mut DbConnection,
+    org_id: &str,
+    tag: &str,
+) -> Result<(), StorageError> {
+    diesel::update(organisations::table.find(org_id))
+        .set(organisations::stamp_language.eq(tag))
+        .execute(conn)?;
+    Ok(())
+}
+
 pub fn list_orgs(conn: &mut DbConnection) -> Result<Vec<OrgRow>, StorageError> {
     Ok(organisations::table
         .order(organisations::code.asc())

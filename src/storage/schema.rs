@@ -19,6 +19,7 @@ diesel::table! {
         code -> Text,
         name -> Text,
         created_at -> Timestamp,
+        stamp_language -> Text,
     }
 }
 

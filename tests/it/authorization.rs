@@ -21,6 +21,7 @@ enum Body {
     Revoke,
     Signature,
     Route,
+    Settings,
 }
 
 fn every_endpoint_against_every_kind_of_caller(backend: Backend) {
@@ -39,6 +40,7 @@ fn every_endpoint_against_every_kind_of_caller(backend: Backend) {
     let reg = app.user("MINFIN", "reg", &[Role::Registrar]);
     let appr = app.user("MINFIN", "appr", &[Role::Approver]);
     let aud = app.user("MINFIN", "aud", &[Role::Auditor]);
+    let adm = app.user("MINFIN", "adm", &[Role::Admin]);
     app.user("MINFIN", "newcomer", &[Role::Executor]);
     let read = |p: &str| std::fs::read_to_string(example(p)).unwrap();
     let add_key = |token: &str, login: &str, file: &str| {
@@ -177,6 +179,9 @@ fn every_endpoint_against_every_kind_of_caller(backend: Backend) {
             "aud",
             [401, 200, 403, 200],
         ),
+        ("GET", "/api/v1/organisation".into(), Body::None, "aud", "reg", [401, 200, 200, 200]),
+        // Another organisation's admin changes their own organisation (200).
+        ("PATCH", "/api/v1/organisation".into(), Body::Settings, "reg", "adm", [401, 200, 403, 200]),
         ("GET", "/api/v1/inbox".into(), Body::None, "aud", "reg", [401, 200, 200, 200]),
         ("GET", "/api/v1/journals".into(), Body::None, "aud", "reg", [401, 200, 200, 200]),
         ("GET", "/api/v1/substitutions".into(), Body::None, "aud", "reg", [401, 200, 200, 200]),
@@ -200,6 +205,7 @@ fn every_endpoint_against_every_kind_of_caller(backend: Backend) {
         "reg" => reg.clone(),
         "appr" => appr.clone(),
         "aud" => aud.clone(),
+        "adm" => adm.clone(),
         other => panic!("{other}"),
     };
     let mut new_key_files = [
@@ -223,6 +229,7 @@ fn every_endpoint_against_every_kind_of_caller(backend: Backend) {
         for ((who, token), want) in callers.into_iter().zip(expected) {
             let mut req = match method {
                 "GET" => app.http.get(app.url(&path)),
+                "PATCH" => app.http.patch(app.url(&path)),
                 _ => app.http.post(app.url(&path)),
             };
             if let Some(t) = &token {
@@ -241,6 +248,7 @@ fn every_endpoint_against_every_kind_of_caller(backend: Backend) {
                     req.json(&json!({"public_key": read(new_key_files.next().unwrap())}))
                 }
                 Body::Revoke => req.json(&json!({"reason": "test"})),
+                Body::Settings => req.json(&json!({"stamp_language": "ru"})),
                 Body::Route => req.json(&json!({"stages": [{"rule": "all", "steps": [{"assignee": "appr", "action": "approve"}]}]})),
                 Body::Signature => {
                     // A genuine statement for the right caller; the others

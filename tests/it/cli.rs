@@ -137,8 +137,36 @@ fn admin_commands_round_trip_in_every_script(backend: Backend) {
         "ADLIYA",
         "--name",
         "Adliya vazirligi",
+        "--stamp-language",
+        "uz-Latn",
     ]);
     assert!(out.status.success());
+    // Settings: a bad language is refused with a message, a good one is kept.
+    let out = db.cli(&[
+        "admin",
+        "org",
+        "set",
+        "--code",
+        "MINFIN",
+        "--stamp-language",
+        "xx",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{:?}", text(&out));
+    assert!(
+        text(&out).1.contains("uz-Cyrl, uz-Latn, ru, en"),
+        "{:?}",
+        text(&out)
+    );
+    let out = db.cli(&[
+        "admin",
+        "org",
+        "set",
+        "--code",
+        "MINFIN",
+        "--stamp-language",
+        "ru",
+    ]);
+    assert!(out.status.success(), "{:?}", text(&out));
     let out = db.cli(&[
         "admin",
         "user",
@@ -178,6 +206,14 @@ fn admin_commands_round_trip_in_every_script(backend: Backend) {
         orgs.contains("Молия вазирлиги") && orgs.contains("Adliya vazirligi"),
         "{orgs}"
     );
+    assert!(
+        orgs.lines()
+            .any(|l| l.starts_with("MINFIN\t") && l.contains("\tru\t"))
+            && orgs
+                .lines()
+                .any(|l| l.starts_with("ADLIYA\t") && l.contains("\tuz-Latn\t")),
+        "{orgs}"
+    );
     let (users, _) = text(&db.cli(&["admin", "user", "list", "--org", "MINFIN"]));
     assert!(
         users.contains("Дилноза Юсупова") && users.contains("Бош мутахассис"),
@@ -200,9 +236,10 @@ fn admin_commands_round_trip_in_every_script(backend: Backend) {
     // Only the hash is stored.
     let stored = db.count("api_tokens");
     assert_eq!(stored, 1);
+    // Two organisations, a language change, two users and a token.
     let out = db.cli(&["audit"]);
     assert!(
-        text(&out).0.starts_with("ok: 5 entries"),
+        text(&out).0.starts_with("ok: 6 entries"),
         "{:?}",
         text(&out)
     );

@@ -18,7 +18,8 @@ both_backends!(
     route_templates_and_sub_resolutions,
     documents_walk_the_state_table_through_the_api,
     evidence_bundle_verifies_offline,
-    stamped_pdf_verifies_offline_and_shows_changes
+    stamped_pdf_verifies_offline_and_shows_changes,
+    stamp_language_is_set_per_organisation
 );
 
 fn substitutions_are_recorded_and_scoped(backend: Backend) {
@@ -1169,7 +1170,7 @@ fn stamped_pdf_verifies_offline_and_shows_changes(backend: Backend) {
             .unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(
-            text.contains("Лист согласования") && text.contains("Дилноза Юсупова"),
+            text.contains("Келишув варақаси") && text.contains("Дилноза Юсупова"),
             "{text}"
         );
     }
@@ -1271,4 +1272,167 @@ fn docflow_verify(dir: &std::path::Path, args: &[&str]) -> (i32, String) {
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
     )
+}
+
+/// The text of a PDF, by poppler's pdftotext (required under CI).
+fn pdf_text(pdf: &[u8]) -> Option<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("doc.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    match std::process::Command::new("pdftotext")
+        .args(["-enc", "UTF-8"])
+        .arg(&path)
+        .arg("-")
+        .output()
+    {
+        Ok(out) => {
+            assert!(out.status.success(), "pdftotext failed");
+            Some(String::from_utf8_lossy(&out.stdout).into_owned())
+        }
+        Err(_) if std::env::var_os("CI").is_none() => {
+            eprintln!("SKIPPED: pdftotext is not installed; stamp text not checked");
+            None
+        }
+        Err(e) => panic!("pdftotext is required under CI: {e}"),
+    }
+}
+
+fn stamp_language_is_set_per_organisation(backend: Backend) {
+    let Some(mut o) = office(backend) else { return };
+    person(&mut o, "dept1", Role::Executor, "Byudjet boshqarmasi");
+    person(&mut o, "controller", Role::Registrar, "Nazorat bo'limi");
+    let admin = o.app.user("MINFIN", "boss", &[Role::Admin]);
+    let stranger = o.app.user("ADLIYA", "boss2", &[Role::Admin]);
+    let doc = signed_and_registered_order(&o);
+    let deadline = (chrono::Utc::now() + chrono::Duration::days(3)).to_rfc3339();
+    let resp = o
+        .app
+        .http
+        .post(o.app.url(&format!("/api/v1/documents/{doc}/resolutions")))
+        .bearer_auth(&o.registrar)
+        .json(&json!({
+            "instruction": "Ijro etilsin: smeta loyihasini tayyorlang.",
+            "deadline": deadline,
+            "controller": "controller",
+            "executors": [{"login": "dept1", "responsible": true, "deadline": deadline}],
+            "author": "minister"
+        }))
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 201, "{}", resp.text().unwrap());
+    let rid = resp.json::<Value>().unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        act(&o, "minister", &rid, json!({"action": "sign"})).status(),
+        201
+    );
+    assert_eq!(
+        act(
+            &o,
+            "dept1",
+            &rid,
+            json!({"action": "report", "text": "Smeta tayyor"})
+        )
+        .status(),
+        201
+    );
+    let stamped = || {
+        let resp = o.app.get(
+            &o.registrar,
+            &format!("/api/v1/documents/{doc}/versions/1/stamped.pdf"),
+        );
+        assert_eq!(resp.status(), 200);
+        resp.bytes().unwrap().to_vec()
+    };
+    let patch = |token: &str, body: Value| {
+        o.app
+            .http
+            .patch(o.app.url("/api/v1/organisation"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .unwrap()
+    };
+
+    // The default is Uzbek in Cyrillic script.
+    let org: Value = o
+        .app
+        .get(&o.registrar, "/api/v1/organisation")
+        .json()
+        .unwrap();
+    assert_eq!(org["stamp_language"], "uz-Cyrl");
+    assert_eq!(org["code"], "MINFIN");
+    if let Some(text) = pdf_text(&stamped()) {
+        for want in [
+            "Келишув варақаси",
+            "КЕЛИШИЛДИ",
+            "ИМЗОЛАНДИ",
+            "Резолюция",
+            "Ijro etilsin: smeta loyihasini tayyorlang.",
+            "масъул",
+            "Smeta tayyor",
+        ] {
+            assert!(text.contains(want), "{want:?} missing from:\n{text}");
+        }
+    }
+
+    // Refusals change nothing: wrong role, unknown language, unknown field.
+    let before = o.app.db.snapshot();
+    assert_error(
+        patch(&o.registrar, json!({"stamp_language": "ru"})),
+        403,
+        "forbidden",
+    );
+    let resp = patch(&admin, json!({"stamp_language": "klingon"}));
+    assert_eq!(resp.status(), 422);
+    let body: Value = resp.json().unwrap();
+    assert!(
+        body["message"].as_str().unwrap().contains("stamp_language"),
+        "{body}"
+    );
+    assert_eq!(
+        patch(&admin, json!({"stamp_language": "ru", "colour": "red"})).status(),
+        400
+    );
+    assert_eq!(o.app.db.snapshot(), before);
+
+    // Each language in turn; another organisation's admin changes only theirs.
+    for (tag, heading, approved, signed) in [
+        ("ru", "Лист согласования", "СОГЛАСОВАНО", "ПОДПИСАНО"),
+        ("uz-Latn", "Kelishuv varaqasi", "KELISHILDI", "IMZOLANDI"),
+        ("en", "Approval sheet", "APPROVED", "SIGNED"),
+    ] {
+        let ledger_rows =
+            |snap: Vec<(&str, i64)>| snap.into_iter().find(|t| t.0 == "ledger").map(|t| t.1);
+        let before = ledger_rows(o.app.db.snapshot()).unwrap();
+        let resp = patch(&admin, json!({"stamp_language": tag}));
+        assert_eq!(resp.status(), 200);
+        let after = ledger_rows(o.app.db.snapshot()).unwrap();
+        assert_eq!(after, before + 1, "the change is one ledger entry");
+        assert_eq!(resp.json::<Value>().unwrap()["stamp_language"], tag);
+        let out = stamped();
+        assert!(out.starts_with(&pdf("order-v1.pdf")));
+        if let Some(text) = pdf_text(&out) {
+            for want in [heading, approved, signed] {
+                assert!(text.contains(want), "{tag}: {want:?} missing from:\n{text}");
+            }
+        }
+    }
+    let resp = patch(&stranger, json!({"stamp_language": "ru"}));
+    assert_eq!(resp.status(), 200);
+    let org: Value = o
+        .app
+        .get(&o.registrar, "/api/v1/organisation")
+        .json()
+        .unwrap();
+    assert_eq!(org["stamp_language"], "en");
+
+    // The stamped file in the last language still verifies.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("stamped.pdf"), stamped()).unwrap();
+    save_log_key(&o, dir.path());
+    let (code, out) = docflow_verify(dir.path(), &["stamped.pdf", "--log-key", "log.pub"]);
+    assert_eq!(code, 0, "{out}");
 }

@@ -410,6 +410,7 @@ impl TestApp {
                 &Actor::Operator,
                 org,
                 &format!("{org} вазирлиги"),
+                Default::default(),
             )
             .unwrap();
         }

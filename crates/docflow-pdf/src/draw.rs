@@ -13,6 +13,15 @@ pub(crate) const STAMP_QR: f64 = 80.0;
 /// The fixed heading of the approval sheet, in Russian and Uzbek (Latin).
 pub(crate) const SHEET_HEADING: &str = "Лист согласования / Kelishuv varaqasi";
 
+/// The sheet's heading, or the bilingual default.
+pub(crate) fn heading(sheet: &crate::Sheet) -> &str {
+    if sheet.heading.trim().is_empty() {
+        SHEET_HEADING
+    } else {
+        &sheet.heading
+    }
+}
+
 fn num(v: f64) -> String {
     let mut out = Vec::new();
     crate::ser::write_real(&mut out, v);
@@ -166,6 +175,7 @@ const SHEET_QR: f64 = 110.0;
 /// Content streams of the approval sheet, one per page.
 pub(crate) fn sheet_pages(
     font: &Font,
+    heading: &str,
     title: &str,
     lines: &[String],
     qr: Option<&str>,
@@ -208,7 +218,7 @@ pub(crate) fn sheet_pages(
             "BT /F1 14 Tf {} {} Td {} Tj ET",
             num(SHEET_MARGIN),
             num(y),
-            font.encode(SHEET_HEADING)
+            font.encode(heading)
         );
         y -= 12.0;
         let _ = writeln!(

@@ -34,7 +34,10 @@ pub struct Stamp {
 /// An approval sheet appended as new page(s) at the end of the document.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Sheet {
-    /// Printed under the fixed heading "Лист согласования / Kelishuv varaqasi".
+    /// The heading of every sheet page, in the organisation's language; empty
+    /// means the bilingual "Лист согласования / Kelishuv varaqasi".
+    pub heading: String,
+    /// Printed under the heading on the first sheet page.
     pub title: String,
     /// Body lines; wrapped and paginated over as many pages as needed.
     pub lines: Vec<String>,

@@ -199,7 +199,7 @@ pub(crate) fn stamp(
         .flat_map(|s| s.lines.iter().map(String::as_str))
         .collect();
     if let Some(sh) = sheet {
-        texts.push(draw::SHEET_HEADING);
+        texts.push(draw::heading(sh));
         texts.push(draw::SHEET_FIXED_CHARS);
         texts.push(&sh.title);
         texts.extend(sh.lines.iter().map(String::as_str));
@@ -379,7 +379,13 @@ fn add_sheet(
         Some(Object::Dictionary(d)) => d.clone(),
         _ => return Err(PdfError::Malformed("/Pages is not a dictionary".into())),
     };
-    let contents = draw::sheet_pages(font, &sheet.title, &sheet.lines, sheet.qr.as_deref())?;
+    let contents = draw::sheet_pages(
+        font,
+        draw::heading(sheet),
+        &sheet.title,
+        &sheet.lines,
+        sheet.qr.as_deref(),
+    )?;
     let mut kids = match pages_node.get(b"Kids").map(|k| resolve(doc, k)) {
         Ok(Object::Array(a)) => a.clone(),
         _ => return Err(PdfError::Malformed("/Pages has no /Kids array".into())),

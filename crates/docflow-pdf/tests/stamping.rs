@@ -37,6 +37,7 @@ fn stamps(pages: usize) -> Vec<Stamp> {
 
 fn sheet(lines: usize) -> Sheet {
     Sheet {
+        heading: String::new(),
         title: "Buyruq № 17 / Приказ № 17".into(),
         lines: (0..lines)
             .map(|i| {

@@ -1,0 +1,82 @@
+//! The caller's organisation and its settings.
+
+use actix_web::{web, HttpResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::auth::Caller;
+use super::error::{blocking, ApiError, ErrorBody};
+use super::{time, AppState};
+use crate::domain::language::StampLanguage;
+use crate::domain::Role;
+use crate::service::{admin, Actor, ServiceError};
+use crate::storage::models::OrgRow;
+use crate::storage::orgs;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrganisationView {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+    /// Language of stamps and approval sheets: `uz-Cyrl`, `uz-Latn`, `ru` or `en`.
+    pub stamp_language: String,
+    pub created_at: String,
+}
+
+impl From<OrgRow> for OrganisationView {
+    fn from(o: OrgRow) -> Self {
+        OrganisationView {
+            id: o.id,
+            code: o.code,
+            name: o.name,
+            stamp_language: o.stamp_language,
+            created_at: time(o.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrganisationSettings {
+    /// `uz-Cyrl`, `uz-Latn`, `ru` or `en`.
+    pub stamp_language: String,
+}
+
+/// The caller's organisation.
+#[utoipa::path(get, path = "/api/v1/organisation", tag = "users",
+    responses((status = 200, body = OrganisationView), (status = 401, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get(
+    Caller(user): Caller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let org = blocking(state.pool.clone(), move |conn| {
+        orgs::org_by_id(conn, &user.org_id)?.ok_or(ServiceError::NotFound("organisation"))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(OrganisationView::from(org)))
+}
+
+/// Changes the organisation's settings (admins). PDFs stamped afterwards use
+/// the new stamp language; the change is a ledger entry.
+#[utoipa::path(patch, path = "/api/v1/organisation", tag = "users", request_body = OrganisationSettings,
+    responses((status = 200, body = OrganisationView), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn update(
+    Caller(user): Caller,
+    state: web::Data<AppState>,
+    body: web::Json<OrganisationSettings>,
+) -> Result<HttpResponse, ApiError> {
+    user.require_any(&[Role::Admin])?;
+    let language = StampLanguage::parse(&body.stamp_language).map_err(ServiceError::from)?;
+    let log = state.log.clone();
+    let org = state
+        .appender
+        .run(move |c| {
+            let org_id = user.org_id.clone();
+            admin::set_stamp_language(c, &log, &Actor::User(user), &org_id, language)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(OrganisationView::from(org)))
+}

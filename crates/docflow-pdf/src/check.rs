@@ -69,7 +69,7 @@ pub(crate) fn check_revisions(pdf: &[u8], original_len: usize) -> Result<Revisio
         return Err(PdfError::NotARevision(original_len));
     }
     parse::tail(prefix)?;
-    let mut prev = parse::load(prefix)?;
+    let mut prev = parse::Loaded::open(prefix, parse::STRUCTURE)?;
     let mut report = RevisionReport::default();
     let mut last_end = original_len;
     let ends = revision_ends(pdf, original_len);
@@ -77,7 +77,7 @@ pub(crate) fn check_revisions(pdf: &[u8], original_len: usize) -> Result<Revisio
     let mut changed_all = BTreeSet::new();
     for (i, &end) in ends.iter().enumerate() {
         let is_last = i + 1 == ends.len();
-        let next = match parse::load(&pdf[..end]) {
+        let mut next = match parse::Loaded::open(&pdf[..end], parse::STRUCTURE) {
             Ok(d) => d,
             // A `%%EOF` inside a stream (say, an embedded PDF) is no revision end.
             Err(PdfError::Malformed(_)) if !is_last => continue,
@@ -85,8 +85,23 @@ pub(crate) fn check_revisions(pdf: &[u8], original_len: usize) -> Result<Revisio
         };
         report.revisions += 1;
         let rev = report.revisions;
-        let mut diff = compare(&prev, &next, rev);
-        for id in free_entries(&pdf[..end], &next) {
+        // Only what this revision defines can differ from the previous one;
+        // both sides load those objects and each other's structure.
+        next.ensure(next.defined_since(last_end));
+        next.ensure(prev.doc().objects.keys().copied().collect::<Vec<_>>());
+        prev.ensure(next.doc().objects.keys().copied().collect::<Vec<_>>());
+        let mut diff = compare(prev.doc(), next.doc(), rev);
+        if let (Some(before), Some(after)) = (prev.in_use(), next.in_use()) {
+            let flagged: BTreeSet<u32> = diff.violations.iter().map(|v| v.object.0).collect();
+            for n in before.difference(&after).filter(|n| !flagged.contains(n)) {
+                diff.violations.push(Violation {
+                    object: (*n, 0),
+                    revision: rev,
+                    reason: "object dropped from the cross-reference chain".into(),
+                });
+            }
+        }
+        for id in free_entries(&pdf[..end], next.doc()) {
             diff.violations.push(Violation {
                 object: id,
                 revision: rev,
@@ -553,7 +568,7 @@ fn check_changed(
 
 /// Finds an embedded file by name in the `/EmbeddedFiles` name tree.
 pub(crate) fn attachment(pdf: &[u8], name: &str) -> Result<Option<Vec<u8>>, PdfError> {
-    let doc = parse::load(pdf)?;
+    let doc = parse::Loaded::open(pdf, parse::ATTACHMENTS)?.into_doc();
     let root = parse::root_id(&doc)?;
     let Ok(catalog) = doc.get_dictionary(root) else {
         return Err(PdfError::Malformed("catalog is not a dictionary".into()));

@@ -108,3 +108,15 @@ pub fn check_revisions(pdf: &[u8], original_len: usize) -> Result<RevisionReport
 pub fn attachment(pdf: &[u8], name: &str) -> Result<Option<Vec<u8>>, PdfError> {
     check::attachment(pdf, name)
 }
+
+/// Whether `pdf` is read lazily (its cross-reference chain parsed, objects
+/// loaded on demand) rather than by the full-load fallback. For tests and
+/// benchmarks: the lazy path is what keeps stamping cost independent of
+/// the original's size.
+#[doc(hidden)]
+pub fn reads_lazily(pdf: &[u8]) -> bool {
+    matches!(
+        parse::Loaded::open(pdf, parse::STRUCTURE),
+        Ok(parse::Loaded::Lazy(_))
+    )
+}

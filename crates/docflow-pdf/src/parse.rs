@@ -163,3 +163,569 @@ pub(crate) fn decode_text(bytes: &[u8]) -> String {
     }
     bytes.iter().map(|&b| b as char).collect()
 }
+
+/// Keys followed when loading a document's structure lazily: the catalog,
+/// the page tree with what pages inherit, annotation arrays, the name
+/// dictionary's embedded-files tree and associated files. Everything a
+/// stamping update reads or writes, and nothing that grows with content
+/// (page content streams, resources, fonts, images).
+pub(crate) const STRUCTURE: &[&[u8]] = &[
+    b"Pages",
+    b"Kids",
+    b"Count",
+    b"Annots",
+    b"MediaBox",
+    b"CropBox",
+    b"Rotate",
+    b"UserUnit",
+    b"Names",
+    b"EmbeddedFiles",
+    b"AF",
+];
+
+/// [`STRUCTURE`] plus the keys that lead from a file specification to its
+/// embedded file's bytes.
+pub(crate) const ATTACHMENTS: &[&[u8]] = &[
+    b"Pages",
+    b"Kids",
+    b"Count",
+    b"Names",
+    b"EmbeddedFiles",
+    b"AF",
+    b"EF",
+    b"F",
+    b"UF",
+];
+
+/// One cross-reference section: where it starts and the objects it defines.
+struct Section {
+    offset: usize,
+    defined: Vec<u32>,
+}
+
+/// A document whose objects are parsed on demand from the cross-reference
+/// table, so the cost of reading it follows what is read, not the file's
+/// size. lopdf parses each object; this reads the cross-reference chain
+/// (tables, streams, hybrid files) and caches decoded object streams.
+pub(crate) struct Lazy<'a> {
+    reader: lopdf::Reader<'a>,
+    sections: Vec<Section>,
+    containers: std::collections::HashMap<u32, std::collections::BTreeMap<ObjectId, Object>>,
+    /// What has been loaded, with the trailer, table and `max_id` set.
+    pub doc: Document,
+}
+
+fn malformed(what: impl Into<String>) -> PdfError {
+    PdfError::Malformed(what.into())
+}
+
+fn skip_ws(bytes: &[u8], mut p: usize) -> usize {
+    while p < bytes.len() && (is_ws(bytes[p]) || bytes[p] == b'%') {
+        if bytes[p] == b'%' {
+            while p < bytes.len() && !matches!(bytes[p], b'\r' | b'\n') {
+                p += 1;
+            }
+        } else {
+            p += 1;
+        }
+    }
+    p
+}
+
+fn token(bytes: &[u8], p: usize) -> (&[u8], usize) {
+    let start = skip_ws(bytes, p);
+    let mut end = start;
+    while end < bytes.len() && !is_ws(bytes[end]) && !b"<>[]()/%".contains(&bytes[end]) {
+        end += 1;
+    }
+    (&bytes[start..end], end)
+}
+
+fn int<T: std::str::FromStr>(t: &[u8]) -> Option<T> {
+    std::str::from_utf8(t).ok()?.parse().ok()
+}
+
+fn new_reader(buffer: &[u8]) -> lopdf::Reader<'_> {
+    lopdf::Reader {
+        buffer,
+        document: Document::new(),
+        encryption_state: None,
+        raw_objects: std::collections::BTreeMap::new(),
+        password: None,
+    }
+}
+
+/// Parses a direct dictionary (a classic trailer) with lopdf, by presenting
+/// it as the only object of a tiny buffer.
+fn parse_dictionary(text: &[u8]) -> Result<lopdf::Dictionary, PdfError> {
+    let mut buffer = b"1 0 obj\n".to_vec();
+    buffer.extend_from_slice(text);
+    buffer.extend_from_slice(b"\nendobj\n");
+    let mut reader = new_reader(&buffer);
+    reader.document.reference_table.insert(
+        1,
+        lopdf::xref::XrefEntry::Normal {
+            offset: 0,
+            generation: 0,
+        },
+    );
+    match reader.get_object((1, 0), &mut std::collections::HashSet::new()) {
+        Ok(Object::Dictionary(d)) => Ok(d),
+        _ => Err(malformed("unreadable trailer dictionary")),
+    }
+}
+
+/// Parses the indirect object `id` that starts at `offset`, with lopdf,
+/// looking only at the bytes from there on.
+fn read_object_at(bytes: &[u8], id: ObjectId, offset: usize) -> Result<Object, PdfError> {
+    let sub = bytes
+        .get(offset..)
+        .ok_or_else(|| malformed("object offset past the end"))?;
+    let mut reader = new_reader(sub);
+    reader.document.reference_table.insert(
+        id.0,
+        lopdf::xref::XrefEntry::Normal {
+            offset: 0,
+            generation: id.1,
+        },
+    );
+    reader
+        .get_object(id, &mut Default::default())
+        .map_err(map_lopdf)
+}
+
+impl<'a> Lazy<'a> {
+    /// Reads the cross-reference chain and the trailer; loads no object.
+    pub(crate) fn open(bytes: &'a [u8]) -> Result<Lazy<'a>, PdfError> {
+        if !bytes.starts_with(b"%PDF-") {
+            return Err(malformed("no %PDF- header at the start"));
+        }
+        let tail = tail(bytes)?;
+        let mut lazy = Lazy {
+            reader: new_reader(bytes),
+            sections: Vec::new(),
+            containers: Default::default(),
+            doc: Document::new(),
+        };
+        let mut trailer: Option<lopdf::Dictionary> = None;
+        let mut next = Some(tail.startxref);
+        let mut seen = std::collections::HashSet::new();
+        let mut xref_streams = Vec::new();
+        while let Some(offset) = next.take() {
+            if !seen.insert(offset) || seen.len() > 4096 {
+                return Err(malformed("cross-reference chain loops"));
+            }
+            let (dict, defined, stream) = lazy.section(offset)?;
+            if let Some(s) = stream {
+                xref_streams.push(s);
+            }
+            // Hybrid files: the stream named by /XRefStm complements this table.
+            if let Some(stm) = dict
+                .get(b"XRefStm")
+                .ok()
+                .and_then(|o| o.as_i64().ok())
+                .and_then(|v| usize::try_from(v).ok())
+            {
+                if seen.insert(stm) {
+                    let (_, more, stream) = lazy.section(stm)?;
+                    xref_streams.extend(stream);
+                    lazy.sections.push(Section {
+                        offset: stm,
+                        defined: more,
+                    });
+                }
+            }
+            lazy.sections.push(Section { offset, defined });
+            next = match dict.get(b"Prev").ok().map(Object::as_i64) {
+                None => None,
+                Some(Ok(p)) if p >= 0 && (p as usize) < bytes.len() => Some(p as usize),
+                Some(_) => return Err(malformed("bad /Prev offset")),
+            };
+            if trailer.is_none() {
+                trailer = Some(dict);
+            }
+        }
+        let mut trailer = trailer.ok_or_else(|| malformed("no trailer"))?;
+        if trailer.has(b"Encrypt") {
+            return Err(PdfError::Encrypted);
+        }
+        for key in [
+            &b"Prev"[..],
+            b"XRefStm",
+            b"Type",
+            b"W",
+            b"Index",
+            b"Filter",
+            b"DecodeParms",
+            b"Length",
+        ] {
+            trailer.remove(key);
+        }
+        let table = &mut lazy.reader.document.reference_table;
+        table.size = trailer
+            .get(b"Size")
+            .ok()
+            .and_then(|o| o.as_i64().ok())
+            .and_then(|v| u32::try_from(v).ok())
+            .unwrap_or(0)
+            .max(table.max_id().saturating_add(1));
+        lazy.doc.reference_table = table.clone();
+        lazy.doc.max_id = table.max_id();
+        lazy.doc.trailer = trailer.clone();
+        lazy.reader.document.trailer = trailer;
+        // As lopdf does, the cross-reference streams are objects of the document.
+        for (id, obj) in xref_streams {
+            lazy.doc.objects.insert(id, obj);
+        }
+        Ok(lazy)
+    }
+
+    /// Reads one cross-reference section at `offset`: its trailer (or
+    /// stream dictionary), the object numbers it defines and, for a stream,
+    /// the stream object itself. Earlier-read (newer) entries win.
+    #[allow(clippy::type_complexity)]
+    fn section(
+        &mut self,
+        offset: usize,
+    ) -> Result<(lopdf::Dictionary, Vec<u32>, Option<(ObjectId, Object)>), PdfError> {
+        use lopdf::xref::XrefEntry;
+        let bytes = self.reader.buffer;
+        let start = skip_ws(bytes, offset);
+        let mut defined = Vec::new();
+        if bytes[start..].starts_with(b"xref") {
+            let mut p = start + 4;
+            loop {
+                let (t, after) = token(bytes, p);
+                if t.is_empty() || t == b"trailer" {
+                    p = after;
+                    break;
+                }
+                let first: u32 = int(t).ok_or_else(|| malformed("bad xref subsection"))?;
+                let (t, after) = token(bytes, after);
+                let count: usize = int(t).ok_or_else(|| malformed("bad xref subsection"))?;
+                if count > bytes.len() / 18 + 1 {
+                    return Err(malformed("xref subsection larger than the file"));
+                }
+                p = after;
+                for i in 0..count {
+                    let (o, a) = token(bytes, p);
+                    let (g, a) = token(bytes, a);
+                    let (k, a) = token(bytes, a);
+                    p = a;
+                    let n = first.saturating_add(i as u32);
+                    let (Some(off), Some(generation)) = (int::<u32>(o), int::<u16>(g)) else {
+                        return Err(malformed("bad xref entry"));
+                    };
+                    if k == b"n" && n != 0 {
+                        defined.push(n);
+                        let table = &mut self.reader.document.reference_table;
+                        if table.get(n).is_none() {
+                            table.insert(
+                                n,
+                                XrefEntry::Normal {
+                                    offset: off,
+                                    generation,
+                                },
+                            );
+                        }
+                    } else if k != b"f" {
+                        return Err(malformed("bad xref entry type"));
+                    }
+                }
+            }
+            let end = find(&bytes[p..], b"startxref")
+                .map(|e| p + e)
+                .unwrap_or(bytes.len());
+            let dict = parse_dictionary(&bytes[p..end])?;
+            return Ok((dict, defined, None));
+        }
+        // A cross-reference stream: "N G obj << /Type /XRef … >> stream".
+        let (n, a) = token(bytes, start);
+        let (g, _) = token(bytes, a);
+        let (Some(n), Some(g)) = (int::<u32>(n), int::<u16>(g)) else {
+            return Err(malformed(
+                "startxref points at neither a table nor a stream",
+            ));
+        };
+        let parsed = read_object_at(bytes, (n, g), start);
+        let Ok(Object::Stream(stream)) = parsed else {
+            return Err(malformed("unreadable cross-reference stream"));
+        };
+        let data = if stream.dict.has(b"Filter") {
+            stream
+                .decompressed_content()
+                .map_err(|e| malformed(format!("cross-reference stream: {e}")))?
+        } else {
+            stream.content.clone()
+        };
+        let w: Vec<usize> = stream
+            .dict
+            .get(b"W")
+            .and_then(Object::as_array)
+            .map_err(|_| malformed("cross-reference stream without /W"))?
+            .iter()
+            .map(|o| o.as_i64().map(|v| v.clamp(0, 8) as usize).unwrap_or(0))
+            .collect();
+        if w.len() != 3 || w.iter().sum::<usize>() == 0 {
+            return Err(malformed("bad /W in cross-reference stream"));
+        }
+        let size = stream
+            .dict
+            .get(b"Size")
+            .and_then(Object::as_i64)
+            .unwrap_or(0);
+        let index: Vec<i64> = stream
+            .dict
+            .get(b"Index")
+            .and_then(Object::as_array)
+            .map(|a| a.iter().filter_map(|o| o.as_i64().ok()).collect())
+            .unwrap_or_else(|_| vec![0, size]);
+        let field = |b: &[u8]| b.iter().fold(0u64, |acc, x| (acc << 8) | u64::from(*x));
+        let row = w.iter().sum::<usize>();
+        let mut rows = data.chunks_exact(row);
+        for pair in index.chunks(2) {
+            let [first, count] = pair else { break };
+            for i in 0..(*count).max(0) {
+                let Some(r) = rows.next() else {
+                    return Err(malformed("cross-reference stream shorter than /Index"));
+                };
+                let kind = if w[0] == 0 { 1 } else { field(&r[..w[0]]) };
+                let b = field(&r[w[0]..w[0] + w[1]]);
+                let c = field(&r[w[0] + w[1]..]);
+                let Ok(num) = u32::try_from(first.saturating_add(i)) else {
+                    continue;
+                };
+                let entry = match kind {
+                    1 => XrefEntry::Normal {
+                        offset: u32::try_from(b).map_err(|_| malformed("offset too large"))?,
+                        generation: u16::try_from(c).unwrap_or(0),
+                    },
+                    2 => XrefEntry::Compressed {
+                        container: u32::try_from(b).map_err(|_| malformed("bad container"))?,
+                        index: u16::try_from(c).unwrap_or(0),
+                    },
+                    _ => continue,
+                };
+                if num == 0 {
+                    continue;
+                }
+                defined.push(num);
+                let table = &mut self.reader.document.reference_table;
+                if table.get(num).is_none() {
+                    table.insert(num, entry);
+                }
+            }
+        }
+        let dict = stream.dict.clone();
+        Ok((dict, defined, Some(((n, g), Object::Stream(stream)))))
+    }
+
+    /// Object numbers defined by the sections that start at or after `offset`
+    /// (the incremental updates appended after that point).
+    pub(crate) fn defined_since(&self, offset: usize) -> Vec<ObjectId> {
+        let mut out = std::collections::BTreeSet::new();
+        for s in self.sections.iter().filter(|s| s.offset >= offset) {
+            for n in &s.defined {
+                if let Some(id) = self.id_of(*n) {
+                    out.insert(id);
+                }
+            }
+        }
+        out.into_iter().collect()
+    }
+
+    fn id_of(&self, n: u32) -> Option<ObjectId> {
+        match self.reader.document.reference_table.get(n)? {
+            lopdf::xref::XrefEntry::Normal { generation, .. } => Some((n, *generation)),
+            lopdf::xref::XrefEntry::Compressed { .. } => Some((n, 0)),
+            _ => None,
+        }
+    }
+
+    /// Whether the cross-reference table has this object (in use).
+    pub(crate) fn has(&self, id: ObjectId) -> bool {
+        self.id_of(id.0) == Some(id)
+    }
+
+    /// Loads one object if it is not loaded yet. Objects that cannot be
+    /// read are left out, as lopdf's full load leaves them out.
+    pub(crate) fn load(&mut self, id: ObjectId) {
+        if self.doc.objects.contains_key(&id) || !self.has(id) {
+            return;
+        }
+        let obj = match self.reader.document.reference_table.get(id.0) {
+            Some(lopdf::xref::XrefEntry::Compressed { container, .. }) => {
+                let container = *container;
+                if !self.containers.contains_key(&container) {
+                    let objects = match self.read_normal((container, 0)) {
+                        Some(Object::Stream(mut s)) => lopdf::ObjectStream::new(&mut s)
+                            .map(|o| o.objects)
+                            .unwrap_or_default(),
+                        _ => Default::default(),
+                    };
+                    self.containers.insert(container, objects);
+                }
+                self.containers
+                    .get(&container)
+                    .and_then(|objects| objects.get(&id))
+                    .cloned()
+            }
+            _ => self.read_normal(id),
+        };
+        if let Some(obj) = obj {
+            self.doc.objects.insert(id, obj);
+        }
+    }
+
+    /// Reads an uncompressed object. From a slice that starts at the object:
+    /// lopdf's parser counts lines from the start of its buffer, which would
+    /// make every read cost the object's offset. A stream whose /Length is
+    /// indirect needs the whole file's table, so it is read that way.
+    fn read_normal(&self, id: ObjectId) -> Option<Object> {
+        let Some(lopdf::xref::XrefEntry::Normal { offset, .. }) =
+            self.reader.document.reference_table.get(id.0)
+        else {
+            return None;
+        };
+        read_object_at(self.reader.buffer, id, *offset as usize)
+            .ok()
+            .or_else(|| self.reader.get_object(id, &mut Default::default()).ok())
+    }
+
+    /// Loads `roots` and, transitively, what they refer to under `follow`
+    /// keys (and every reference inside arrays reached that way).
+    pub(crate) fn load_closure(
+        &mut self,
+        roots: impl IntoIterator<Item = ObjectId>,
+        follow: &[&[u8]],
+    ) {
+        let mut stack: Vec<ObjectId> = roots.into_iter().collect();
+        let mut visited = std::collections::HashSet::new();
+        while let Some(id) = stack.pop() {
+            if !visited.insert(id) || visited.len() > 10_000_000 {
+                continue;
+            }
+            self.load(id);
+            let Some(obj) = self.doc.objects.get(&id) else {
+                continue;
+            };
+            let mut refs = Vec::new();
+            follow_refs(obj, follow, &mut refs, 0);
+            stack.extend(refs);
+        }
+    }
+
+    /// Loads the catalog and the structure a stamping update touches.
+    pub(crate) fn load_structure(&mut self, follow: &[&[u8]]) -> Result<(), PdfError> {
+        let root = root_id(&self.doc)?;
+        self.load_closure([root], follow);
+        if !matches!(self.doc.objects.get(&root), Some(Object::Dictionary(_))) {
+            return Err(malformed("catalog is not a dictionary"));
+        }
+        Ok(())
+    }
+}
+
+/// References reachable from `obj` through `follow` keys of dictionaries
+/// (for the object itself) and through arrays.
+fn follow_refs(obj: &Object, follow: &[&[u8]], out: &mut Vec<ObjectId>, depth: u32) {
+    if depth > 32 {
+        return;
+    }
+    match obj {
+        Object::Reference(id) => out.push(*id),
+        Object::Array(a) => a
+            .iter()
+            .for_each(|o| follow_refs(o, follow, out, depth + 1)),
+        Object::Dictionary(d) => {
+            for (k, v) in d.iter() {
+                if follow.contains(&k.as_slice()) {
+                    follow_refs(v, follow, out, depth + 1);
+                }
+            }
+        }
+        Object::Stream(s) => {
+            for (k, v) in s.dict.iter() {
+                if follow.contains(&k.as_slice()) {
+                    follow_refs(v, follow, out, depth + 1);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A document with its structure loaded: lazily when the cross-reference
+/// chain reads cleanly, else by lopdf's full load (which tolerates more).
+pub(crate) enum Loaded<'a> {
+    Lazy(Box<Lazy<'a>>),
+    Full(Box<Document>),
+}
+
+impl<'a> Loaded<'a> {
+    pub(crate) fn open(bytes: &'a [u8], follow: &[&[u8]]) -> Result<Loaded<'a>, PdfError> {
+        match Lazy::open(bytes) {
+            Ok(mut lazy) => match lazy.load_structure(follow) {
+                Ok(()) => Ok(Loaded::Lazy(Box::new(lazy))),
+                Err(_) => load(bytes).map(|d| Loaded::Full(Box::new(d))),
+            },
+            Err(PdfError::Encrypted) => Err(PdfError::Encrypted),
+            Err(_) => load(bytes).map(|d| Loaded::Full(Box::new(d))),
+        }
+    }
+
+    pub(crate) fn doc(&self) -> &Document {
+        match self {
+            Loaded::Lazy(l) => &l.doc,
+            Loaded::Full(d) => d,
+        }
+    }
+
+    pub(crate) fn into_doc(self) -> Document {
+        match self {
+            Loaded::Lazy(l) => l.doc,
+            Loaded::Full(d) => *d,
+        }
+    }
+
+    /// Makes sure these objects are loaded (if the document has them).
+    pub(crate) fn ensure(&mut self, ids: impl IntoIterator<Item = ObjectId>) {
+        if let Loaded::Lazy(l) = self {
+            for id in ids {
+                l.load(id);
+            }
+        }
+    }
+
+    /// Objects defined by the updates that start at or after `offset`; for
+    /// a fully loaded document, every object.
+    pub(crate) fn defined_since(&self, offset: usize) -> Vec<ObjectId> {
+        match self {
+            Loaded::Lazy(l) => l.defined_since(offset),
+            Loaded::Full(d) => d.objects.keys().copied().collect(),
+        }
+    }
+
+    /// Object numbers in use according to the cross-reference table.
+    pub(crate) fn in_use(&self) -> Option<std::collections::BTreeSet<u32>> {
+        match self {
+            Loaded::Lazy(l) => Some(
+                l.reader
+                    .document
+                    .reference_table
+                    .entries
+                    .iter()
+                    .filter(|(_, e)| {
+                        matches!(
+                            e,
+                            lopdf::xref::XrefEntry::Normal { .. }
+                                | lopdf::xref::XrefEntry::Compressed { .. }
+                        )
+                    })
+                    .map(|(n, _)| *n)
+                    .collect(),
+            ),
+            Loaded::Full(_) => None,
+        }
+    }
+}

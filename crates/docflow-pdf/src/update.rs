@@ -159,7 +159,7 @@ pub(crate) fn stamp(
     attachment: Option<&Attachment>,
 ) -> Result<Vec<u8>, PdfError> {
     let tail = parse::tail(original)?;
-    let doc = parse::load(original)?;
+    let doc = parse::Loaded::open(original, parse::STRUCTURE)?.into_doc();
     let root_id = parse::root_id(&doc)?;
     let catalog = doc
         .get_dictionary(root_id)
@@ -192,7 +192,7 @@ pub(crate) fn stamp(
         objects: BTreeMap::new(),
         next: first_free,
     };
-    let digest = Sha256::digest(original);
+    let digest = identity(original);
 
     let mut texts: Vec<&str> = stamps
         .iter()
@@ -222,6 +222,19 @@ pub(crate) fn stamp(
         add_attachment(&doc, &mut up, root_id, a)?;
     }
     Ok(serialise(original, &doc, tail, root_id, up, &digest))
+}
+
+/// A digest that identifies the original for annotation names and the file
+/// /ID: its length, first and last 64 KiB. Not a security property (callers
+/// hash the whole original themselves), and it keeps stamping independent
+/// of the original's size.
+fn identity(original: &[u8]) -> Vec<u8> {
+    const EDGE: usize = 64 * 1024;
+    let mut h = Sha256::new();
+    h.update((original.len() as u64).to_be_bytes());
+    h.update(&original[..original.len().min(EDGE)]);
+    h.update(&original[original.len().saturating_sub(EDGE)..]);
+    h.finalize().to_vec()
 }
 
 fn font_resources(font_id: ObjectId) -> Object {

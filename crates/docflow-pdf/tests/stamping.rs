@@ -77,6 +77,11 @@ fn corpus_stamps_pass_every_check() {
     let mut failures = Vec::new();
     for (name, original) in corpus() {
         let pages = page_count(&original);
+        // Every producer's file takes the lazy path, not the full-load fallback.
+        assert!(
+            docflow_pdf::reads_lazily(&original),
+            "{name}: read by the fallback"
+        );
         let out = stamp(
             &original,
             &stamps(pages),
@@ -89,6 +94,10 @@ fn corpus_stamps_pass_every_check() {
             "{name}: original is not a prefix"
         );
 
+        assert!(
+            docflow_pdf::reads_lazily(&out),
+            "{name}: output read by the fallback"
+        );
         let report = check_revisions(&out, original.len()).unwrap();
         assert_eq!(report.revisions, 1, "{name}");
         assert!(report.is_clean(), "{name}: {:?}", report.violations);

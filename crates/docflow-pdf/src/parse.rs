@@ -181,6 +181,10 @@ pub(crate) const STRUCTURE: &[&[u8]] = &[
     b"Names",
     b"EmbeddedFiles",
     b"AF",
+    // Existing annotations' rectangles and names: later stamps stack above
+    // earlier docflow stamps.
+    b"Rect",
+    b"NM",
 ];
 
 /// [`STRUCTURE`] plus the keys that lead from a file specification to its

@@ -390,3 +390,50 @@ fn output_without_trailing_eol_and_no_id() {
     assert!(doc.trailer.get(b"ID").is_ok());
     assert!(check_revisions(&out, original.len()).unwrap().is_clean());
 }
+
+#[test]
+fn update_that_cuts_the_xref_chain_is_a_violation() {
+    let original = common::lopdf_pdf(1);
+    let out = stamp(&original, &stamps(1), Some(&sheet(3)), Some(&evidence())).unwrap();
+    let doc = lopdf::Document::load_mem(&out).unwrap();
+    let root = doc.trailer.get(b"Root").unwrap().as_reference().unwrap();
+    let pages = doc
+        .catalog()
+        .unwrap()
+        .get(b"Pages")
+        .unwrap()
+        .as_reference()
+        .unwrap();
+    let size = doc.trailer.get(b"Size").unwrap().as_i64().unwrap() as u32;
+    // A later update that restates the catalogue but has no /Prev: every
+    // other object falls out of the cross-reference chain.
+    let mut cut = out.clone();
+    let at = cut.len();
+    cut.extend_from_slice(
+        format!(
+            "{} {} obj\n<< /Type /Catalog /Pages {} {} R >>\nendobj\n",
+            root.0, root.1, pages.0, pages.1
+        )
+        .as_bytes(),
+    );
+    let xref = cut.len();
+    cut.extend_from_slice(
+        format!(
+            "xref\n0 1\n0000000000 65535 f\r\n{} 1\n{at:010} {:05} n\r\ntrailer\n<< /Size {size} /Root {} {} R >>\nstartxref\n{xref}\n%%EOF\n",
+            root.0, root.1, root.0, root.1
+        )
+        .as_bytes(),
+    );
+    let report = check_revisions(&cut, original.len()).unwrap();
+    assert_eq!(report.revisions, 2);
+    assert!(
+        report
+            .violations
+            .iter()
+            .any(|v| v.revision == 2 && v.object == pages),
+        "{:?}",
+        report.violations
+    );
+    // The stamping update alone is clean.
+    assert!(check_revisions(&out, original.len()).unwrap().is_clean());
+}

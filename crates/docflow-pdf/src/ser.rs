@@ -11,7 +11,7 @@ pub(crate) fn write_object(out: &mut Vec<u8>, obj: &Object) {
         Object::Integer(i) => {
             let _ = write!(out, "{i}");
         }
-        Object::Real(r) => write_real(out, f64::from(*r)),
+        Object::Real(r) => write_parsed_real(out, *r),
         Object::Name(n) => write_name(out, n),
         Object::String(s, StringFormat::Hexadecimal) => {
             out.push(b'<');
@@ -55,6 +55,17 @@ fn write_dict(out: &mut Vec<u8>, d: &Dictionary) {
         write_object(out, v);
     }
     out.extend_from_slice(b">>");
+}
+
+/// A real read from the original, written so it parses back to the same
+/// value (Rust prints the shortest round-trip form, never an exponent):
+/// rounding would make a copied /MediaBox look changed to a verifier.
+fn write_parsed_real(out: &mut Vec<u8>, r: f32) {
+    if !r.is_finite() || r == 0.0 {
+        out.push(b'0');
+        return;
+    }
+    let _ = write!(out, "{r}");
 }
 
 pub(crate) fn write_real(out: &mut Vec<u8>, r: f64) {

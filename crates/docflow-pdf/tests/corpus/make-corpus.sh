@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the PDF corpus the docflow-pdf tests stamp and check.
-# Needs: python3 with reportlab and pyhanko (pip), ghostscript, qpdf, openssl.
+# Needs: python3 with reportlab and pyhanko (pip), ghostscript, qpdf, openssl,
+# LibreOffice (soffice) and Chromium (Debian: libreoffice-writer-nogui, chromium).
 # Run from anywhere; writes next to this script. The outputs are committed, so
 # tests do not depend on these tools' exact versions.
 set -euo pipefail
@@ -35,6 +36,24 @@ cat > "$work/in.ps" <<'PS'
 PS
 gs -q -dSAFER -dBATCH -dNOPAUSE -sDEVICE=pdfwrite -dCompatibilityLevel=1.7 \
    -sOutputFile=ghostscript.pdf "$work/in.ps"
+
+# 2b. Chromium (Skia/PDF) and LibreOffice (a tagged PDF with a structure
+# tree and indirect stream lengths), from the same HTML letter.
+cat > "$work/letter.html" <<'HTML'
+<!doctype html><html lang="uz"><head><meta charset="utf-8"><title>docflow corpus</title>
+<style>body{font-family:"DejaVu Sans";margin:2cm} h1{font-size:18pt}</style></head>
+<body><h1>Хат № 42 / Xat № 42</h1>
+<p>Ўзбекистон Республикаси Молия вазирлиги. Oʻzbekiston Respublikasi Moliya vazirligi. Министерство финансов Республики Узбекистан.</p>
+<p style="page-break-before:always">Иккинчи саҳифа / Ikkinchi sahifa / Вторая страница / Second page.</p>
+<p><a href="https://example.uz/">example.uz</a></p>
+</body></html>
+HTML
+chromium --headless --no-sandbox --disable-gpu --no-pdf-header-footer \
+   --print-to-pdf="$PWD/chromium.pdf" "$work/letter.html"
+soffice --headless --convert-to \
+   'pdf:writer_pdf_Export:{"UseTaggedPDF":{"type":"boolean","value":"true"}}' \
+   --outdir "$work" "$work/letter.html"
+cp "$work/letter.pdf" libreoffice.pdf
 
 # 3. qpdf transformations of the reportlab file.
 qpdf --deterministic-id --object-streams=generate reportlab.pdf qpdf-objstm.pdf

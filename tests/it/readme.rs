@@ -67,6 +67,11 @@ fn run_documented(backend: Backend, script: &str) -> Option<(String, tempfile::T
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/examples"),
         &work.path().join("docs/examples"),
     );
+    // The example trust anchors, as in a checkout.
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("keys-example/ca"),
+        &work.path().join("keys-example/ca"),
+    );
     let database_url = match backend {
         Backend::Sqlite => None,
         Backend::Postgres => Some(db.url_string.clone()),
@@ -130,6 +135,17 @@ fn readme_walkthrough_works_verbatim(backend: Backend) {
     if backend == Backend::Sqlite {
         assert!(work.path().join("docflow-data/docflow.db").exists());
     }
+    // The stamped page, rendered as a new user would look at it.
+    let png = std::fs::read(work.path().join("stamped-1.png")).unwrap();
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "{}",
+        png.len()
+    );
+    assert!(
+        stdout.matches("VALID: document").count() >= 2,
+        "the stamped PDF verifies with the example trust anchors:\n{stdout}"
+    );
     // The log key was created on first start, readable by its owner only.
     use std::os::unix::fs::PermissionsExt;
     let key = std::fs::metadata(work.path().join("docflow-data/log.key")).unwrap();

@@ -114,8 +114,13 @@ impl Font {
     pub(crate) fn wrap(&self, text: &str, size: f64, max_width: f64) -> Vec<String> {
         let mut lines = Vec::new();
         for para in text.split('\n') {
+            // Leading spaces indent every line of the paragraph.
+            let body = para.trim_start_matches(' ');
+            let indent = &para[..para.len() - body.len()];
+            let max_width = (max_width - self.width(indent, size)).max(size);
+            let first = lines.len();
             let mut line = String::new();
-            for word in para.split(' ') {
+            for word in body.split(' ') {
                 let candidate = if line.is_empty() {
                     word.to_string()
                 } else {
@@ -140,6 +145,11 @@ impl Font {
                 }
             }
             lines.push(line);
+            if !indent.is_empty() {
+                for l in &mut lines[first..] {
+                    l.insert_str(0, indent);
+                }
+            }
         }
         lines
     }
@@ -234,5 +244,28 @@ impl Font {
         }
         s.push_str("endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Font;
+
+    #[test]
+    fn wrapping_keeps_a_paragraphs_indent_on_every_line() {
+        let text = "    калит d1d636b2bef9bc83 · журнал ёзуви 12 · имзо ва журнал квитанцияси файлга илова қилинган";
+        let font = Font::for_texts([text].into_iter()).unwrap_or_else(|e| panic!("{e}"));
+        let lines = font.wrap(text, 11.0, 200.0);
+        assert!(lines.len() > 1, "{lines:?}");
+        for l in &lines {
+            assert!(l.starts_with("    ") && !l.starts_with("     "), "{l:?}");
+            assert!(font.width(l, 11.0) <= 200.0 + 1e-6, "{l:?}");
+        }
+        let words: Vec<&str> = lines.iter().flat_map(|l| l.split_whitespace()).collect();
+        assert_eq!(words, text.split_whitespace().collect::<Vec<_>>());
+        assert_eq!(
+            font.wrap("no indent", 11.0, 200.0),
+            vec!["no indent".to_owned()]
+        );
     }
 }

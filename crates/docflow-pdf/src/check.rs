@@ -87,9 +87,19 @@ pub(crate) fn check_revisions(pdf: &[u8], original_len: usize) -> Result<Revisio
         let rev = report.revisions;
         // Only what this revision defines can differ from the previous one;
         // both sides load those objects and each other's structure.
-        next.ensure(next.defined_since(last_end));
+        let defined = next.defined_since(last_end);
+        next.ensure(defined.iter().copied());
         next.ensure(prev.doc().objects.keys().copied().collect::<Vec<_>>());
         prev.ensure(next.doc().objects.keys().copied().collect::<Vec<_>>());
+        // A changed array may be a page's indirect /Annots: telling needs
+        // every page, so only then is the whole page tree read.
+        if defined
+            .iter()
+            .any(|id| matches!(prev.doc().objects.get(id), Some(Object::Array(_))))
+        {
+            prev.load_all_pages()?;
+            next.ensure(prev.doc().objects.keys().copied().collect::<Vec<_>>());
+        }
         let mut diff = compare(prev.doc(), next.doc(), rev);
         if let (Some(before), Some(after)) = (prev.in_use(), next.in_use()) {
             let flagged: BTreeSet<u32> = diff.violations.iter().map(|v| v.object.0).collect();
@@ -391,10 +401,12 @@ fn compare(prev: &Document, next: &Document, rev: usize) -> Diff {
     }
 
     // Roles of existing objects, from the previous revision.
+    // (Every page is loaded when this matters: see check_revisions.)
     let annots_arrays: HashSet<ObjectId> = prev
-        .page_iter()
-        .filter_map(|p| prev.get_dictionary(p).ok())
-        .filter_map(|d| d.get(b"Annots").ok()?.as_reference().ok())
+        .objects
+        .values()
+        .filter(|o| type_of(o) == Some(b"Page".as_slice()))
+        .filter_map(|o| dict_of(o)?.get(b"Annots").ok()?.as_reference().ok())
         .collect();
     let names_dict_id = root_prev
         .and_then(|r| prev.get_dictionary(r).ok())

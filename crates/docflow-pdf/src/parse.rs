@@ -215,6 +215,10 @@ pub(crate) struct Lazy<'a> {
     reader: lopdf::Reader<'a>,
     sections: Vec<Section>,
     containers: std::collections::HashMap<u32, std::collections::BTreeMap<ObjectId, Object>>,
+    /// The keys followed from every object loaded.
+    follow: &'static [&'static [u8]],
+    /// Whether page-tree nodes' /Kids are followed too (the whole tree).
+    whole_tree: bool,
     /// What has been loaded, with the trailer, table and `max_id` set.
     pub doc: Document,
 }
@@ -309,6 +313,8 @@ impl<'a> Lazy<'a> {
             reader: new_reader(bytes),
             sections: Vec::new(),
             containers: Default::default(),
+            follow: STRUCTURE,
+            whole_tree: false,
             doc: Document::new(),
         };
         let mut trailer: Option<lopdf::Dictionary> = None;
@@ -596,13 +602,11 @@ impl<'a> Lazy<'a> {
             .or_else(|| self.reader.get_object(id, &mut Default::default()).ok())
     }
 
-    /// Loads `roots` and, transitively, what they refer to under `follow`
-    /// keys (and every reference inside arrays reached that way).
-    pub(crate) fn load_closure(
-        &mut self,
-        roots: impl IntoIterator<Item = ObjectId>,
-        follow: &[&[u8]],
-    ) {
+    /// Loads `roots` and, transitively, what they refer to under the
+    /// `follow` keys (and every reference inside arrays reached that way).
+    /// A page-tree node's /Kids array is loaded but not walked (pages are
+    /// found by [`Lazy::pages`]) unless the whole tree was asked for.
+    pub(crate) fn load_closure(&mut self, roots: impl IntoIterator<Item = ObjectId>) {
         let mut stack: Vec<ObjectId> = roots.into_iter().collect();
         let mut visited = std::collections::HashSet::new();
         while let Some(id) = stack.pop() {
@@ -614,20 +618,122 @@ impl<'a> Lazy<'a> {
                 continue;
             };
             let mut refs = Vec::new();
-            follow_refs(obj, follow, &mut refs, 0);
+            let mut kids_array = None;
+            match obj {
+                Object::Dictionary(d) if !self.whole_tree && is_pages_node(d) => {
+                    for (k, v) in d.iter() {
+                        if k.as_slice() == b"Kids" {
+                            if let Object::Reference(kids) = v {
+                                kids_array = Some(*kids);
+                            }
+                        } else if self.follow.contains(&k.as_slice()) {
+                            follow_refs(v, self.follow, &mut refs, 1);
+                        }
+                    }
+                }
+                _ => follow_refs(obj, self.follow, &mut refs, 0),
+            }
+            if let Some(kids) = kids_array {
+                self.load(kids);
+            }
             stack.extend(refs);
         }
     }
 
-    /// Loads the catalog and the structure a stamping update touches.
-    pub(crate) fn load_structure(&mut self, follow: &[&[u8]]) -> Result<(), PdfError> {
+    /// The number of pages (the root node's /Count) and the ids of the
+    /// `wanted` page indices, loading only the page-tree nodes on the way
+    /// to them (and, at each level, the kids before them).
+    pub(crate) fn pages(
+        &mut self,
+        wanted: &std::collections::BTreeSet<usize>,
+    ) -> Result<(usize, std::collections::BTreeMap<usize, ObjectId>), PdfError> {
         let root = root_id(&self.doc)?;
-        self.load_closure([root], follow);
+        let tree = self
+            .doc
+            .get_dictionary(root)
+            .ok()
+            .and_then(|c| c.get(b"Pages").ok()?.as_reference().ok())
+            .ok_or_else(|| malformed("catalog has no /Pages reference"))?;
+        let count = self
+            .doc
+            .get_dictionary(tree)
+            .ok()
+            .and_then(|d| d.get(b"Count").ok()?.as_i64().ok())
+            .and_then(|c| usize::try_from(c).ok())
+            .ok_or_else(|| malformed("page tree has no /Count"))?;
+        let mut found = std::collections::BTreeMap::new();
+        for &index in wanted.iter().filter(|i| **i < count) {
+            found.insert(index, self.page_at(tree, index)?);
+        }
+        Ok((count, found))
+    }
+
+    fn page_at(&mut self, mut node: ObjectId, mut index: usize) -> Result<ObjectId, PdfError> {
+        'levels: for _ in 0..64 {
+            let kids: Vec<Object> = match self.doc.get_dictionary(node).ok().map(|d| d.get(b"Kids"))
+            {
+                Some(Ok(k)) => resolve(&self.doc, k)
+                    .as_array()
+                    .map_err(|_| malformed("/Kids is not an array"))?
+                    .clone(),
+                _ => return Err(malformed("page-tree node without /Kids")),
+            };
+            for kid in kids {
+                let Object::Reference(kid) = kid else {
+                    return Err(malformed("a /Kids entry is not a reference"));
+                };
+                self.load_closure([kid]);
+                let Ok(d) = self.doc.get_dictionary(kid) else {
+                    return Err(malformed("a page-tree kid is not a dictionary"));
+                };
+                if is_pages_node(d) {
+                    let c = d
+                        .get(b"Count")
+                        .ok()
+                        .and_then(|c| c.as_i64().ok())
+                        .and_then(|c| usize::try_from(c).ok())
+                        .ok_or_else(|| malformed("page-tree node without /Count"))?;
+                    if index < c {
+                        node = kid;
+                        continue 'levels;
+                    }
+                    index -= c;
+                } else if index == 0 {
+                    return Ok(kid);
+                } else {
+                    index -= 1;
+                }
+            }
+            return Err(malformed("the page tree is shorter than its /Count"));
+        }
+        Err(malformed("the page tree is too deep"))
+    }
+
+    /// Loads every node of the page tree (for checks that need all pages).
+    pub(crate) fn load_whole_page_tree(&mut self) -> Result<(), PdfError> {
+        let root = root_id(&self.doc)?;
+        self.whole_tree = true;
+        self.load_closure([root]);
+        Ok(())
+    }
+
+    /// Loads the catalog and the structure a stamping update touches.
+    pub(crate) fn load_structure(
+        &mut self,
+        follow: &'static [&'static [u8]],
+    ) -> Result<(), PdfError> {
+        let root = root_id(&self.doc)?;
+        self.follow = follow;
+        self.load_closure([root]);
         if !matches!(self.doc.objects.get(&root), Some(Object::Dictionary(_))) {
             return Err(malformed("catalog is not a dictionary"));
         }
         Ok(())
     }
+}
+
+fn is_pages_node(d: &lopdf::Dictionary) -> bool {
+    d.get(b"Type").and_then(Object::as_name).ok() == Some(b"Pages".as_slice())
 }
 
 /// References reachable from `obj` through `follow` keys of dictionaries
@@ -667,7 +773,10 @@ pub(crate) enum Loaded<'a> {
 }
 
 impl<'a> Loaded<'a> {
-    pub(crate) fn open(bytes: &'a [u8], follow: &[&[u8]]) -> Result<Loaded<'a>, PdfError> {
+    pub(crate) fn open(
+        bytes: &'a [u8],
+        follow: &'static [&'static [u8]],
+    ) -> Result<Loaded<'a>, PdfError> {
         match Lazy::open(bytes) {
             Ok(mut lazy) => match lazy.load_structure(follow) {
                 Ok(()) => Ok(Loaded::Lazy(Box::new(lazy))),
@@ -692,12 +801,39 @@ impl<'a> Loaded<'a> {
         }
     }
 
-    /// Makes sure these objects are loaded (if the document has them).
+    /// Makes sure these objects, and the structure they lead to, are
+    /// loaded (if the document has them).
     pub(crate) fn ensure(&mut self, ids: impl IntoIterator<Item = ObjectId>) {
         if let Loaded::Lazy(l) = self {
-            for id in ids {
-                l.load(id);
+            l.load_closure(ids);
+        }
+    }
+
+    /// The page count and the ids of the `wanted` pages. A lazily read file
+    /// whose page tree does not add up is walked whole, like lopdf does.
+    pub(crate) fn pages(
+        &mut self,
+        wanted: &std::collections::BTreeSet<usize>,
+    ) -> Result<(usize, std::collections::BTreeMap<usize, ObjectId>), PdfError> {
+        if let Loaded::Lazy(l) = self {
+            if let Ok(found) = l.pages(wanted) {
+                return Ok(found);
             }
+            l.load_whole_page_tree()?;
+        }
+        let all: Vec<ObjectId> = self.doc().page_iter().collect();
+        let found = wanted
+            .iter()
+            .filter_map(|i| all.get(*i).map(|id| (*i, *id)))
+            .collect();
+        Ok((all.len(), found))
+    }
+
+    /// Loads every page (a no-op for a fully loaded document).
+    pub(crate) fn load_all_pages(&mut self) -> Result<(), PdfError> {
+        match self {
+            Loaded::Lazy(l) => l.load_whole_page_tree(),
+            Loaded::Full(_) => Ok(()),
         }
     }
 

@@ -159,20 +159,22 @@ pub(crate) fn stamp(
     attachment: Option<&Attachment>,
 ) -> Result<Vec<u8>, PdfError> {
     let tail = parse::tail(original)?;
-    let doc = parse::Loaded::open(original, parse::STRUCTURE)?.into_doc();
+    let mut loaded = parse::Loaded::open(original, parse::STRUCTURE)?;
+    let wanted: std::collections::BTreeSet<usize> = stamps.iter().map(|s| s.page).collect();
+    let (page_count, pages) = loaded.pages(&wanted)?;
+    for s in stamps {
+        if s.page >= page_count || !pages.contains_key(&s.page) {
+            return Err(PdfError::PageOutOfRange {
+                page: s.page,
+                count: page_count,
+            });
+        }
+    }
+    let doc = loaded.into_doc();
     let root_id = parse::root_id(&doc)?;
     let catalog = doc
         .get_dictionary(root_id)
         .map_err(|_| PdfError::Malformed("catalog is not a dictionary".into()))?;
-    let pages: Vec<ObjectId> = doc.page_iter().collect();
-    for s in stamps {
-        if s.page >= pages.len() {
-            return Err(PdfError::PageOutOfRange {
-                page: s.page,
-                count: pages.len(),
-            });
-        }
-    }
     if let Some(a) = attachment {
         if a.name.is_empty() {
             return Err(PdfError::InvalidInput("attachment name is empty".into()));
@@ -215,7 +217,7 @@ pub(crate) fn stamp(
     if let Some((font, font_id)) = &font {
         add_stamps(&doc, &mut up, &pages, stamps, font, *font_id, &digest)?;
         if let Some(sh) = sheet {
-            add_sheet(&doc, &mut up, catalog, pages.len(), sh, font, *font_id)?;
+            add_sheet(&doc, &mut up, catalog, page_count, sh, font, *font_id)?;
         }
     }
     if let Some(a) = attachment {
@@ -248,7 +250,7 @@ fn font_resources(font_id: ObjectId) -> Object {
 fn add_stamps(
     doc: &Document,
     up: &mut Update,
-    pages: &[ObjectId],
+    pages: &BTreeMap<usize, ObjectId>,
     stamps: &[Stamp],
     font: &Font,
     font_id: ObjectId,
@@ -260,7 +262,7 @@ fn add_stamps(
     }
     for (page_index, list) in by_page {
         let page_id = pages
-            .get(page_index)
+            .get(&page_index)
             .copied()
             .ok_or_else(|| PdfError::Malformed("page tree changed".into()))?;
         let page = doc

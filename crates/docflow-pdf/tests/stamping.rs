@@ -437,3 +437,116 @@ fn update_that_cuts_the_xref_chain_is_a_violation() {
     // The stamping update alone is clean.
     assert!(check_revisions(&out, original.len()).unwrap().is_clean());
 }
+
+/// Three levels: a root with three intermediate nodes of four pages each,
+/// the middle node's /Kids an indirect array; `root_count` is what the root
+/// claims (12 is the truth).
+fn nested_pdf(root_count: i64) -> Vec<u8> {
+    use lopdf::{dictionary, Document, Object, Stream};
+    let mut doc = Document::with_version("1.7");
+    let root = doc.new_object_id();
+    let font = doc.add_object(dictionary! {
+        "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica",
+    });
+    let mut nodes: Vec<Object> = Vec::new();
+    for n in 0..3 {
+        let node = doc.new_object_id();
+        let mut kids: Vec<Object> = Vec::new();
+        for i in 0..4 {
+            let text = format!(
+                "BT /F1 24 Tf 72 700 Td (nested page {}) Tj ET",
+                n * 4 + i + 1
+            );
+            let c = doc.add_object(Stream::new(dictionary! {}, text.into_bytes()));
+            let p = doc.add_object(dictionary! {
+                "Type" => "Page", "Parent" => node, "Contents" => c,
+                "Resources" => dictionary! { "Font" => dictionary! { "F1" => font } },
+            });
+            if n == 0 && i == 0 {
+                // The first page has a link, in an indirect /Annots array.
+                let link = doc.add_object(dictionary! {
+                    "Type" => "Annot", "Subtype" => "Link",
+                    "Rect" => vec![72.into(), 690.into(), 300.into(), 720.into()],
+                    "Border" => vec![0.into(), 0.into(), 0.into()],
+                });
+                let annots = doc.add_object(Object::Array(vec![link.into()]));
+                if let Ok(Object::Dictionary(d)) = doc.get_object_mut(p) {
+                    d.set("Annots", annots);
+                }
+            }
+            kids.push(p.into());
+        }
+        let kids = if n == 1 {
+            Object::Reference(doc.add_object(Object::Array(kids)))
+        } else {
+            Object::Array(kids)
+        };
+        doc.objects.insert(
+            node,
+            Object::Dictionary(dictionary! {
+                "Type" => "Pages", "Parent" => root, "Kids" => kids, "Count" => 4,
+            }),
+        );
+        nodes.push(node.into());
+    }
+    doc.objects.insert(
+        root,
+        Object::Dictionary(dictionary! {
+            "Type" => "Pages", "Kids" => nodes, "Count" => root_count,
+            "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+        }),
+    );
+    let cat = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => root });
+    doc.trailer.set("Root", cat);
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    out
+}
+
+#[test]
+fn stamps_land_on_their_pages_in_a_nested_page_tree() {
+    // Honest /Count: the lazy walk; a lying one: the whole tree is walked.
+    for root_count in [12, 20] {
+        let original = nested_pdf(root_count);
+        let wanted = [0usize, 5, 6, 11];
+        let stamps: Vec<Stamp> = wanted
+            .iter()
+            .map(|&page| Stamp {
+                page,
+                lines: vec![format!("Stamp on page index {page}")],
+                qr: None,
+            })
+            .collect();
+        let out = stamp(&original, &stamps, Some(&sheet(3)), None).unwrap();
+        let report = check_revisions(&out, original.len()).unwrap();
+        assert!(report.is_clean(), "{root_count}: {:?}", report.violations);
+        let doc = lopdf::Document::load_mem(&out).unwrap();
+        let pages: Vec<_> = doc.page_iter().collect();
+        assert_eq!(
+            pages.len(),
+            12 + 1,
+            "{root_count}: twelve pages and a sheet page"
+        );
+        for (index, page) in pages.iter().take(12).enumerate() {
+            let has_annots = doc.get_dictionary(*page).unwrap().has(b"Annots");
+            assert_eq!(
+                has_annots,
+                wanted.contains(&index),
+                "{root_count}: page {index}"
+            );
+        }
+        // Page 12 does not exist, whatever the root claims.
+        let missing = Stamp {
+            page: 12,
+            lines: vec!["x".into()],
+            qr: None,
+        };
+        assert!(
+            matches!(
+                stamp(&original, &[missing], None, None),
+                Err(docflow_pdf::PdfError::PageOutOfRange { .. })
+            ),
+            "{root_count}"
+        );
+    }
+}

@@ -357,10 +357,10 @@ fn resolution_lines(
 ) -> Result<Vec<String>, ServiceError> {
     let t = |p| lang.text(p);
     let now = crate::storage::now();
-    let mut names = std::collections::HashMap::new();
+    let mut names: std::collections::HashMap<String, String> = std::collections::HashMap::new();
     let mut name_of = |conn: &mut DbConnection, id: &str| -> Result<String, ServiceError> {
         if let Some(n) = names.get(id) {
-            return Ok(Clone::clone(n));
+            return Ok(n.clone());
         }
         let n = orgs::user_by_id(conn, id)?
             .map(|u| u.full_name)

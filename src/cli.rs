@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use docflow::config::{self, FileConfig};
 use docflow::core::checkpoint::{NoteSigner, NoteVerifier};
 use docflow::domain::language::StampLanguage;
+use docflow::domain::organisation::OrgSettings;
 use docflow::domain::{Role, Roles};
 use docflow::service::keys::{self, KeyInput, TrustStore};
 use docflow::service::{admin, Actor, ServiceError};
@@ -315,15 +316,22 @@ enum OrgCommand {
         /// Language of stamps and approval sheets: uz-Cyrl, uz-Latn, ru or en.
         #[arg(long, default_value = "uz-Cyrl", value_parser = parse_stamp_language)]
         stamp_language: StampLanguage,
+        /// Local time shown on stamps beside UTC, as an offset (Tashkent: +05:00).
+        #[arg(long, default_value = "+05:00", value_parser = parse_offset, allow_hyphen_values = true)]
+        utc_offset: chrono::FixedOffset,
     },
-    /// Change an organisation's settings.
+    /// Change an organisation's settings (stamped PDFs from then on use them).
+    #[command(group(clap::ArgGroup::new("setting").required(true).multiple(true)))]
     Set {
         /// Organisation code.
         #[arg(long)]
         code: String,
         /// Language of stamps and approval sheets: uz-Cyrl, uz-Latn, ru or en.
-        #[arg(long, value_parser = parse_stamp_language)]
-        stamp_language: StampLanguage,
+        #[arg(long, value_parser = parse_stamp_language, group = "setting")]
+        stamp_language: Option<StampLanguage>,
+        /// Local time shown on stamps beside UTC, as an offset, e.g. +05:00.
+        #[arg(long, value_parser = parse_offset, allow_hyphen_values = true, group = "setting")]
+        utc_offset: Option<chrono::FixedOffset>,
     },
     /// List organisations.
     List,
@@ -331,6 +339,10 @@ enum OrgCommand {
 
 fn parse_stamp_language(tag: &str) -> Result<StampLanguage, String> {
     StampLanguage::parse(tag).map_err(|e| e.reason)
+}
+
+fn parse_offset(text: &str) -> Result<chrono::FixedOffset, String> {
+    docflow::domain::organisation::parse_utc_offset(text).map_err(|e| e.reason)
 }
 
 #[derive(Debug, Subcommand)]
@@ -682,8 +694,13 @@ fn run_admin(
                 code,
                 name,
                 stamp_language,
+                utc_offset,
             } => {
-                let org = admin::add_org(conn, log, &actor, &code, &name, stamp_language)?;
+                let settings = OrgSettings {
+                    stamp_language,
+                    utc_offset,
+                };
+                let org = admin::add_org(conn, log, &actor, &code, &name, settings)?;
                 println!(
                     "organisation {} created: {} ({})",
                     org.code, org.name, org.id
@@ -692,20 +709,25 @@ fn run_admin(
             OrgCommand::Set {
                 code,
                 stamp_language,
+                utc_offset,
             } => {
                 let org = orgs::org_by_code(conn, &code)?
                     .ok_or(ServiceError::NotFound("organisation"))?;
-                let org = admin::set_stamp_language(conn, log, &actor, &org.id, stamp_language)?;
+                let change = admin::SettingsChange {
+                    stamp_language,
+                    utc_offset,
+                };
+                let org = admin::update_settings(conn, log, &actor, &org.id, change)?;
                 println!(
-                    "organisation {}: stamp language {}",
-                    org.code, org.stamp_language
+                    "organisation {}: stamp language {}, UTC offset {}",
+                    org.code, org.stamp_language, org.utc_offset
                 );
             }
             OrgCommand::List => {
                 for org in orgs::list_orgs(conn)? {
                     println!(
-                        "{}\t{}\t{}\t{}",
-                        org.code, org.id, org.stamp_language, org.name
+                        "{}\t{}\t{}\t{}\t{}",
+                        org.code, org.id, org.stamp_language, org.utc_offset, org.name
                     );
                 }
             }

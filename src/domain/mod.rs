@@ -1,6 +1,7 @@
 //! Domain types and rules: no I/O, no database, no HTTP.
 
 pub mod language;
+pub mod organisation;
 
 use serde::{Deserialize, Serialize};
 

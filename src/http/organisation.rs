@@ -8,6 +8,7 @@ use super::auth::Caller;
 use super::error::{blocking, ApiError, ErrorBody};
 use super::{time, AppState};
 use crate::domain::language::StampLanguage;
+use crate::domain::organisation::parse_utc_offset;
 use crate::domain::Role;
 use crate::service::{admin, Actor, ServiceError};
 use crate::storage::models::OrgRow;
@@ -20,6 +21,8 @@ pub struct OrganisationView {
     pub name: String,
     /// Language of stamps and approval sheets: `uz-Cyrl`, `uz-Latn`, `ru` or `en`.
     pub stamp_language: String,
+    /// The local time stamps show beside UTC, as an offset: `+05:00`.
+    pub utc_offset: String,
     pub created_at: String,
 }
 
@@ -30,6 +33,7 @@ impl From<OrgRow> for OrganisationView {
             code: o.code,
             name: o.name,
             stamp_language: o.stamp_language,
+            utc_offset: o.utc_offset,
             created_at: time(o.created_at),
         }
     }
@@ -39,7 +43,9 @@ impl From<OrgRow> for OrganisationView {
 #[serde(deny_unknown_fields)]
 pub struct OrganisationSettings {
     /// `uz-Cyrl`, `uz-Latn`, `ru` or `en`.
-    pub stamp_language: String,
+    pub stamp_language: Option<String>,
+    /// The organisation's local time as a UTC offset, `+05:00`.
+    pub utc_offset: Option<String>,
 }
 
 /// The caller's organisation.
@@ -57,8 +63,8 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(OrganisationView::from(org)))
 }
 
-/// Changes the organisation's settings (admins). PDFs stamped afterwards use
-/// the new stamp language; the change is a ledger entry.
+/// Changes the organisation's settings (admins): either or both fields. PDFs
+/// stamped afterwards use them; a change is a ledger entry.
 #[utoipa::path(patch, path = "/api/v1/organisation", tag = "users", request_body = OrganisationSettings,
     responses((status = 200, body = OrganisationView), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
@@ -69,13 +75,26 @@ pub async fn update(
     body: web::Json<OrganisationSettings>,
 ) -> Result<HttpResponse, ApiError> {
     user.require_any(&[Role::Admin])?;
-    let language = StampLanguage::parse(&body.stamp_language).map_err(ServiceError::from)?;
+    let change = admin::SettingsChange {
+        stamp_language: body
+            .stamp_language
+            .as_deref()
+            .map(StampLanguage::parse)
+            .transpose()
+            .map_err(ServiceError::from)?,
+        utc_offset: body
+            .utc_offset
+            .as_deref()
+            .map(parse_utc_offset)
+            .transpose()
+            .map_err(ServiceError::from)?,
+    };
     let log = state.log.clone();
     let org = state
         .appender
         .run(move |c| {
             let org_id = user.org_id.clone();
-            admin::set_stamp_language(c, &log, &Actor::User(user), &org_id, language)
+            admin::update_settings(c, &log, &Actor::User(user), &org_id, change)
         })
         .await?;
     Ok(HttpResponse::Ok().json(OrganisationView::from(org)))

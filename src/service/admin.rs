@@ -9,6 +9,7 @@ use subtle::ConstantTimeEq;
 
 use super::{new_id, Actor, AuthUser, ServiceError};
 use crate::domain::language::StampLanguage;
+use crate::domain::organisation::{format_utc_offset, parse_utc_offset, OrgSettings};
 use crate::domain::{check_login, check_org_code, check_text, Roles};
 use crate::storage::models::{OrgRow, TokenRow, UserRow};
 use crate::storage::{self, ledger, orgs, write_tx, DbConnection};
@@ -22,7 +23,7 @@ pub fn add_org(
     actor: &Actor,
     code: &str,
     name: &str,
-    stamp_language: StampLanguage,
+    settings: OrgSettings,
 ) -> Result<OrgRow, ServiceError> {
     check_org_code(code)?;
     check_text("name", name, 300)?;
@@ -38,7 +39,8 @@ pub fn add_org(
             code: code.to_owned(),
             name: name.to_owned(),
             created_at: now.naive_utc(),
-            stamp_language: stamp_language.tag().to_owned(),
+            stamp_language: settings.stamp_language.tag().to_owned(),
+            utc_offset: format_utc_offset(settings.utc_offset),
         };
         orgs::insert_org(c, &row)?;
         ledger::append(
@@ -52,6 +54,7 @@ pub fn add_org(
                     ("code", json!(row.code)),
                     ("name", json!(row.name)),
                     ("stamp_language", json!(row.stamp_language)),
+                    ("utc_offset", json!(row.utc_offset)),
                 ]),
             },
         )?;
@@ -59,44 +62,66 @@ pub fn add_org(
     })
 }
 
-/// Changes the language of the organisation's stamps and approval sheets;
-/// PDFs stamped from now on use it. Recorded in the ledger.
-pub fn set_stamp_language(
+/// A change of settings; `None` keeps the current value.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SettingsChange {
+    pub stamp_language: Option<StampLanguage>,
+    pub utc_offset: Option<chrono::FixedOffset>,
+}
+
+/// Changes the organisation's settings; PDFs stamped from now on use them.
+/// A real change is one ledger entry with the new settings.
+pub fn update_settings(
     conn: &mut DbConnection,
     log: &NoteSigner,
     actor: &Actor,
     org_id: &str,
-    language: StampLanguage,
+    change: SettingsChange,
 ) -> Result<OrgRow, ServiceError> {
+    if change.stamp_language.is_none() && change.utc_offset.is_none() {
+        return Err(ServiceError::Invalid(crate::domain::Invalid {
+            field: "settings",
+            reason: "give stamp_language and/or utc_offset".into(),
+        }));
+    }
     let now = storage::now();
     write_tx(conn, log, |c| {
         let mut org = orgs::org_by_id(c, org_id)?.ok_or(ServiceError::NotFound("organisation"))?;
-        if org.stamp_language == language.tag() {
+        let current = settings_of(&org);
+        let language = change.stamp_language.unwrap_or(current.stamp_language);
+        let offset = change.utc_offset.unwrap_or(current.utc_offset);
+        let (language, offset) = (language.tag().to_owned(), format_utc_offset(offset));
+        if org.stamp_language == language && org.utc_offset == offset {
             return Ok(org);
         }
-        orgs::set_stamp_language(c, &org.id, language.tag())?;
+        orgs::set_settings(c, &org.id, &language, &offset)?;
         ledger::append(
             c,
             now,
             ledger::NewEntry {
-                kind: "org.stamp-language",
+                kind: "org.settings-changed",
                 subject: format!("org:{}", org.id),
                 actor: actor.ledger_name(),
                 data: ledger::data([
-                    ("from", json!(org.stamp_language)),
-                    ("to", json!(language.tag())),
+                    ("stamp_language", json!(language)),
+                    ("utc_offset", json!(offset)),
                 ]),
             },
         )?;
-        org.stamp_language = language.tag().to_owned();
+        org.stamp_language = language;
+        org.utc_offset = offset;
         Ok(org)
     })
 }
 
-/// The stored language, or the default if a row holds a tag this build
-/// does not know (written by a newer node).
-pub fn stamp_language_of(org: &OrgRow) -> StampLanguage {
-    StampLanguage::parse(&org.stamp_language).unwrap_or_default()
+/// The stored settings; a value this build cannot read (written by a newer
+/// node) counts as the default.
+pub fn settings_of(org: &OrgRow) -> OrgSettings {
+    let default = OrgSettings::default();
+    OrgSettings {
+        stamp_language: StampLanguage::parse(&org.stamp_language).unwrap_or(default.stamp_language),
+        utc_offset: parse_utc_offset(&org.utc_offset).unwrap_or(default.utc_offset),
+    }
 }
 
 pub struct NewUser<'a> {

@@ -11,7 +11,8 @@ use docflow_core::evidence::{
 use docflow_core::keys::{encode_pem, PUBLIC_KEY_LABEL};
 use docflow_flow::route::Rule;
 
-use crate::domain::language::{Phrase, StampLanguage};
+use crate::domain::language::Phrase;
+use crate::domain::organisation::{zone_label, OrgSettings};
 
 use super::{AuthUser, ServiceError};
 use crate::storage::{documents, journals, keys, ledger, orgs, routes, DbConnection, StorageError};
@@ -163,9 +164,10 @@ pub fn stamped_pdf(
         ));
     }
     let org = orgs::org_by_id(conn, &user.org_id)?.ok_or(ServiceError::NotFound("organisation"))?;
-    let lang = super::admin::stamp_language_of(&org);
-    let resolutions = resolution_lines(conn, &bundle.document.id, lang)?;
-    let (stamps, mut sheet) = stamp_texts(&bundle, lang)?;
+    let settings = super::admin::settings_of(&org);
+    let lang = settings.stamp_language;
+    let resolutions = resolution_lines(conn, &bundle.document.id, &settings)?;
+    let (stamps, mut sheet) = stamp_texts(&bundle, &settings)?;
     sheet.lines.extend(resolutions);
     sheet.lines.push(String::new());
     sheet.lines.push(format!(
@@ -223,14 +225,20 @@ fn short(s: &str) -> &str {
     s.get(..16).unwrap_or(s)
 }
 
-/// A time as stamps print it: UTC, then the organisation's local time.
-fn stamp_time(t: chrono::DateTime<chrono::Utc>, lang: StampLanguage) -> String {
-    let local = super::registration::local_offset();
+/// A time as stamps print it: UTC, then the organisation's local time (its
+/// date too when that differs).
+fn stamp_time(t: chrono::DateTime<chrono::Utc>, settings: &OrgSettings) -> String {
+    let local = t.with_timezone(&settings.utc_offset);
+    let local_format = if local.date_naive() == t.date_naive() {
+        "%H:%M"
+    } else {
+        "%Y-%m-%d %H:%M"
+    };
     format!(
         "{} UTC ({} {})",
         t.format("%Y-%m-%d %H:%M"),
-        t.with_timezone(&local).format("%H:%M"),
-        lang.text(Phrase::LocalTimeZone)
+        local.format(local_format),
+        zone_label(settings.utc_offset, settings.stamp_language)
     )
 }
 
@@ -238,8 +246,9 @@ fn stamp_time(t: chrono::DateTime<chrono::Utc>, lang: StampLanguage) -> String {
 /// title and route lines, from the bundle alone.
 fn stamp_texts(
     bundle: &Bundle,
-    lang: StampLanguage,
+    settings: &OrgSettings,
 ) -> Result<(Vec<Vec<String>>, docflow_pdf::Sheet), ServiceError> {
+    let lang = settings.stamp_language;
     let t = |p| lang.text(p);
     let mut stamps = Vec::new();
     let mut sheet = vec![
@@ -266,7 +275,7 @@ fn stamp_texts(
         let statement = docflow_core::statement::DocumentStatement::parse(&s.statement)
             .map_err(|e| StorageError::Corrupt(format!("stored statement: {e}")))?;
         let f = statement.fields();
-        let when = stamp_time(f.issued_at, lang);
+        let when = stamp_time(f.issued_at, settings);
         let key = match &s.key.certificate {
             Some(_) => format!("{} {}", t(Phrase::CertificateKey), short(&s.key.id)),
             None => format!("{} {}", t(Phrase::Key), short(&s.key.id)),
@@ -353,8 +362,9 @@ fn stamp_texts(
 fn resolution_lines(
     conn: &mut DbConnection,
     document_id: &str,
-    lang: StampLanguage,
+    settings: &OrgSettings,
 ) -> Result<Vec<String>, ServiceError> {
+    let lang = settings.stamp_language;
     let t = |p| lang.text(p);
     let now = crate::storage::now();
     let mut names: std::collections::HashMap<String, String> = std::collections::HashMap::new();
@@ -369,7 +379,7 @@ fn resolution_lines(
         Ok(n)
     };
     let day = |d: chrono::DateTime<chrono::Utc>| {
-        d.with_timezone(&super::registration::local_offset())
+        d.with_timezone(&settings.utc_offset)
             .format("%Y-%m-%d")
             .to_string()
     };

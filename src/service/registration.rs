@@ -1,6 +1,6 @@
 //! Registration journals and registering documents in them.
 
-use chrono::{Datelike, FixedOffset, Offset};
+use chrono::Datelike;
 use docflow_core::checkpoint::NoteSigner;
 use serde_json::json;
 
@@ -10,16 +10,7 @@ use crate::domain::{
     REGISTERS_DOCUMENTS,
 };
 use crate::storage::models::{JournalRow, RegistrationRow};
-use crate::storage::{self, documents, journals as store, ledger, write_tx, DbConnection};
-
-/// Uzbekistan time (UTC+5, no daylight saving): the registration year and
-/// date are the organisation's local ones.
-pub fn local_offset() -> FixedOffset {
-    match FixedOffset::east_opt(5 * 3600) {
-        Some(offset) => offset,
-        None => chrono::Utc.fix(),
-    }
-}
+use crate::storage::{self, documents, journals as store, ledger, orgs, write_tx, DbConnection};
 
 pub struct NewJournal {
     pub code: String,
@@ -182,7 +173,12 @@ pub fn register(
                 journal.code, doc.kind
             )));
         }
-        let year = now.with_timezone(&local_offset()).year();
+        // The registration year is the organisation's local year.
+        let local = match orgs::org_by_id(c, &doc.org_id)? {
+            Some(org) => super::admin::settings_of(&org).utc_offset,
+            None => crate::domain::organisation::tashkent(),
+        };
+        let year = now.with_timezone(&local).year();
         let number = store::next_number(c, &journal.id, year)?;
         let reg_number = format!("{}/{}", journal.code, number);
         let appended = ledger::append(

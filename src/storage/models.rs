@@ -27,6 +27,8 @@ pub struct OrgRow {
     pub created_at: NaiveDateTime,
     /// A [`crate::domain::language::StampLanguage`] tag.
     pub stamp_language: String,
+    /// Local time as a UTC offset, `+05:00`.
+    pub utc_offset: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -30,13 +30,17 @@ pub fn org_by_id(conn: &mut DbConnection, id: &str) -> Result<Option<OrgRow>, St
         .optional()?)
 }
 
-pub fn set_stamp_language(
+pub fn set_settings(
     conn: &mut DbConnection,
     org_id: &str,
-    tag: &str,
+    stamp_language: &str,
+    utc_offset: &str,
 ) -> Result<(), StorageError> {
     diesel::update(organisations::table.find(org_id))
-        .set(organisations::stamp_language.eq(tag))
+        .set((
+            organisations::stamp_language.eq(stamp_language),
+            organisations::utc_offset.eq(utc_offset),
+        ))
         .execute(conn)?;
     Ok(())
 }

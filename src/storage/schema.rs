@@ -20,6 +20,7 @@ diesel::table! {
         name -> Text,
         created_at -> Timestamp,
         stamp_language -> Text,
+        utc_offset -> Text,
     }
 }
 

@@ -139,8 +139,10 @@ fn admin_commands_round_trip_in_every_script(backend: Backend) {
         "Adliya vazirligi",
         "--stamp-language",
         "uz-Latn",
+        "--utc-offset",
+        "-03:00",
     ]);
-    assert!(out.status.success());
+    assert!(out.status.success(), "{:?}", text(&out));
     // Settings: a bad language is refused with a message, a good one is kept.
     let out = db.cli(&[
         "admin",

@@ -1396,6 +1396,23 @@ fn stamp_language_is_set_per_organisation(backend: Backend) {
         patch(&admin, json!({"stamp_language": "ru", "colour": "red"})).status(),
         400
     );
+    for (body, field) in [
+        (json!({}), "settings"),
+        (json!({"utc_offset": "+25:00"}), "utc_offset"),
+        (json!({"utc_offset": "Asia/Tashkent"}), "utc_offset"),
+        (
+            json!({"stamp_language": "ru", "utc_offset": "5"}),
+            "utc_offset",
+        ),
+    ] {
+        let resp = patch(&admin, body.clone());
+        assert_eq!(resp.status(), 422, "{body}");
+        let err: Value = resp.json().unwrap();
+        assert!(
+            err["message"].as_str().unwrap().contains(field),
+            "{body}: {err}"
+        );
+    }
     assert_eq!(o.app.db.snapshot(), before);
 
     // Each language in turn; another organisation's admin changes only theirs.

@@ -1,1 +1,2 @@
+ALTER TABLE organisations DROP COLUMN utc_offset;
 ALTER TABLE organisations DROP COLUMN stamp_language;

@@ -1,0 +1,124 @@
+//! An organisation's settings for what docflow prints for it: the stamp
+//! language and the local time shown beside UTC.
+
+use chrono::{FixedOffset, Offset};
+
+use super::language::StampLanguage;
+use super::{invalid, Invalid};
+
+/// Seconds east of UTC of Tashkent (UTC+05:00, no daylight saving time).
+const TASHKENT: i32 = 5 * 3600;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrgSettings {
+    pub stamp_language: StampLanguage,
+    /// The organisation's local time, as a fixed offset from UTC.
+    pub utc_offset: FixedOffset,
+}
+
+impl Default for OrgSettings {
+    fn default() -> Self {
+        OrgSettings {
+            stamp_language: StampLanguage::default(),
+            utc_offset: tashkent(),
+        }
+    }
+}
+
+/// UTC+05:00.
+pub fn tashkent() -> FixedOffset {
+    FixedOffset::east_opt(TASHKENT).unwrap_or_else(|| chrono::Utc.fix())
+}
+
+/// Parses `+05:00`, `-03:30` or `+0530`; offsets in use lie within ±14:00.
+pub fn parse_utc_offset(text: &str) -> Result<FixedOffset, Invalid> {
+    let bad = || {
+        invalid(
+            "utc_offset",
+            format!("{text:?} is not a UTC offset such as +05:00"),
+        )
+    };
+    let t = text.trim();
+    let (sign, rest) = match t.as_bytes().first() {
+        Some(b'+') => (1, &t[1..]),
+        Some(b'-') => (-1, &t[1..]),
+        _ => return Err(bad()),
+    };
+    let digits: String = rest.chars().filter(|c| *c != ':').collect();
+    if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) || rest.len() > 5 {
+        return Err(bad());
+    }
+    let hours: i32 = digits[..2].parse().map_err(|_| bad())?;
+    let minutes: i32 = digits[2..].parse().map_err(|_| bad())?;
+    if minutes >= 60 || hours * 60 + minutes > 14 * 60 {
+        return Err(invalid(
+            "utc_offset",
+            format!("{text:?} is outside -14:00..+14:00"),
+        ));
+    }
+    FixedOffset::east_opt(sign * (hours * 3600 + minutes * 60)).ok_or_else(bad)
+}
+
+/// `+05:00`, the form stored and shown.
+pub fn format_utc_offset(offset: FixedOffset) -> String {
+    let secs = offset.local_minus_utc();
+    let sign = if secs < 0 { '-' } else { '+' };
+    let m = secs.unsigned_abs() / 60;
+    format!("{sign}{:02}:{:02}", m / 60, m % 60)
+}
+
+/// How a stamp names the local time: the city for Tashkent, else the offset.
+pub fn zone_label(offset: FixedOffset, lang: StampLanguage) -> String {
+    if offset.local_minus_utc() == TASHKENT {
+        lang.text(super::language::Phrase::LocalTimeZone).to_owned()
+    } else {
+        format!("UTC{}", format_utc_offset(offset))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_parse_format_and_refuse_nonsense() {
+        for (text, secs, shown) in [
+            ("+05:00", 5 * 3600, "+05:00"),
+            ("+0500", 5 * 3600, "+05:00"),
+            ("-03:30", -(3 * 3600 + 1800), "-03:30"),
+            ("+00:00", 0, "+00:00"),
+            ("+14:00", 14 * 3600, "+14:00"),
+        ] {
+            let o = parse_utc_offset(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(o.local_minus_utc(), secs, "{text}");
+            assert_eq!(format_utc_offset(o), shown);
+        }
+        for bad in [
+            "",
+            "5",
+            "05:00",
+            "+5:00",
+            "+05:60",
+            "+14:30",
+            "+25:00",
+            "UTC",
+            "+05:00:00",
+            "+0a:00",
+        ] {
+            let e = parse_utc_offset(bad).unwrap_err();
+            assert_eq!(e.field, "utc_offset", "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_zone_is_named_for_tashkent_and_numbered_elsewhere() {
+        assert_eq!(
+            zone_label(tashkent(), StampLanguage::UzbekLatin),
+            "Toshkent"
+        );
+        assert_eq!(zone_label(tashkent(), StampLanguage::Russian), "Ташкент");
+        let moscow = parse_utc_offset("+03:00").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(zone_label(moscow, StampLanguage::English), "UTC+03:00");
+        assert_eq!(OrgSettings::default().utc_offset, tashkent());
+    }
+}

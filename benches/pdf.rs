@@ -318,21 +318,24 @@ mod verify {
             "--name",
             "Bench vazirligi",
         ]);
-        cli(&[
-            "admin",
-            "user",
-            "add",
-            "--org",
-            "BENCH",
-            "--login",
-            "reg",
-            "--name",
-            "Registrar",
-            "--position",
-            "Registrar",
-            "--role",
-            "registrar",
-        ]);
+        let add_user = |login: &str, role: &str| {
+            cli(&[
+                "admin",
+                "user",
+                "add",
+                "--org",
+                "BENCH",
+                "--login",
+                login,
+                "--name",
+                login,
+                "--position",
+                role,
+                "--role",
+                role,
+            ])
+        };
+        add_user("reg", "registrar");
         let token = cli(&["admin", "token", "issue", "--login", "reg"]);
         let form = reqwest::blocking::multipart::Form::new()
             .part(
@@ -367,21 +370,7 @@ mod verify {
             ("raw2", "raw/keypair-2.pem", None),
         ];
         for (login, key, cert) in signers {
-            cli(&[
-                "admin",
-                "user",
-                "add",
-                "--org",
-                "BENCH",
-                "--login",
-                login,
-                "--name",
-                login,
-                "--position",
-                "Head",
-                "--role",
-                "head",
-            ]);
+            add_user(login, "head");
             match cert {
                 Some(c) => cli(&[
                     "admin",

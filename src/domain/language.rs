@@ -342,18 +342,14 @@ impl Phrase {
         })
     }
 
-    /// A statement purpose (`purpose:` line) with no decision or action.
+    /// A statement purpose (`purpose:` line) with no decision or action:
+    /// the decision purposes read as their decisions.
     fn purpose(name: &str) -> Option<Phrase> {
-        Some(match name {
-            "sign" => Phrase::Signed,
-            "approve" => Phrase::Approved,
-            "approve-with-remarks" => Phrase::ApprovedWithRemarks,
-            "reject" => Phrase::Rejected,
-            "return-for-revision" => Phrase::ReturnedForRevision,
-            "resolution" => Phrase::ResolutionSigned,
-            "report" => Phrase::ExecutionReport,
-            "accept" => Phrase::ReportAccepted,
-            _ => return None,
+        Phrase::decision(name).or(match name {
+            "resolution" => Some(Phrase::ResolutionSigned),
+            "report" => Some(Phrase::ExecutionReport),
+            "accept" => Some(Phrase::ReportAccepted),
+            _ => None,
         })
     }
 

@@ -67,6 +67,11 @@ pub fn format_utc_offset(offset: FixedOffset) -> String {
     format!("{sign}{:02}:{:02}", m / 60, m % 60)
 }
 
+/// The organisation's year at `now`: registration numbers restart with it.
+pub fn local_year(now: chrono::DateTime<chrono::Utc>, offset: FixedOffset) -> i32 {
+    chrono::Datelike::year(&now.with_timezone(&offset))
+}
+
 /// How a stamp names the local time: the city for Tashkent, else the offset.
 pub fn zone_label(offset: FixedOffset, lang: StampLanguage) -> String {
     if offset.local_minus_utc() == TASHKENT {
@@ -108,6 +113,20 @@ mod tests {
             let e = parse_utc_offset(bad).unwrap_err();
             assert_eq!(e.field, "utc_offset", "{bad}");
         }
+    }
+
+    #[test]
+    fn the_registration_year_is_the_local_one() {
+        let at = |s: &str| {
+            chrono::DateTime::parse_from_rfc3339(s)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .with_timezone(&chrono::Utc)
+        };
+        let new_year_in_tashkent = at("2026-12-31T20:00:00Z");
+        assert_eq!(local_year(new_year_in_tashkent, tashkent()), 2027);
+        let west = parse_utc_offset("-03:30").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(local_year(new_year_in_tashkent, west), 2026);
+        assert_eq!(local_year(at("2027-01-01T02:00:00Z"), west), 2026);
     }
 
     #[test]

@@ -445,3 +445,30 @@ fn resolution_lines(
     }
     Ok(lines)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::language::StampLanguage;
+    use crate::domain::organisation::parse_utc_offset;
+
+    #[test]
+    fn stamp_times_show_utc_then_local_time_with_its_date_when_it_differs() {
+        let t = chrono::DateTime::parse_from_rfc3339("2026-12-31T21:10:00Z")
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let tashkent = OrgSettings::default();
+        assert_eq!(
+            stamp_time(t, &tashkent),
+            "2026-12-31 21:10 UTC (2027-01-01 02:10 Тошкент)"
+        );
+        let west = OrgSettings {
+            stamp_language: StampLanguage::English,
+            utc_offset: parse_utc_offset("-03:30").unwrap_or_else(|e| panic!("{e}")),
+        };
+        assert_eq!(
+            stamp_time(t, &west),
+            "2026-12-31 21:10 UTC (17:40 UTC-03:30)"
+        );
+    }
+}

@@ -1,6 +1,5 @@
 //! Registration journals and registering documents in them.
 
-use chrono::Datelike;
 use docflow_core::checkpoint::NoteSigner;
 use serde_json::json;
 
@@ -173,12 +172,11 @@ pub fn register(
                 journal.code, doc.kind
             )));
         }
-        // The registration year is the organisation's local year.
-        let local = match orgs::org_by_id(c, &doc.org_id)? {
+        let offset = match orgs::org_by_id(c, &doc.org_id)? {
             Some(org) => super::admin::settings_of(&org).utc_offset,
             None => crate::domain::organisation::tashkent(),
         };
-        let year = now.with_timezone(&local).year();
+        let year = crate::domain::organisation::local_year(now, offset);
         let number = store::next_number(c, &journal.id, year)?;
         let reg_number = format!("{}/{}", journal.code, number);
         let appended = ledger::append(

@@ -111,7 +111,7 @@ pub(crate) fn check_revisions(pdf: &[u8], original_len: usize) -> Result<Revisio
                 });
             }
         }
-        for id in free_entries(&pdf[..end], next.doc()) {
+        for id in free_entries(&pdf[..end]) {
             diff.violations.push(Violation {
                 object: id,
                 revision: rev,
@@ -142,95 +142,25 @@ pub(crate) fn check_revisions(pdf: &[u8], original_len: usize) -> Result<Revisio
     Ok(report)
 }
 
-/// Free entries in the last cross-reference section of `rev_bytes` (lopdf hides
-/// them by falling back to older sections, so they are read here directly).
-fn free_entries(rev_bytes: &[u8], doc: &Document) -> Vec<ObjectId> {
+/// Free entries in the last cross-reference section of `rev_bytes` (readers
+/// hide them by falling back to older sections, so they are read here
+/// directly), as the object numbers and generations they free.
+fn free_entries(rev_bytes: &[u8]) -> Vec<ObjectId> {
     let Ok(tail) = parse::tail(rev_bytes) else {
         return Vec::new();
     };
-    let mut out = Vec::new();
-    match tail.kind {
-        parse::XrefKind::Table => {
-            let section = &rev_bytes[tail.startxref..];
-            let end = parse::find(section, b"trailer").unwrap_or(section.len());
-            let text = String::from_utf8_lossy(&section[..end]);
-            let mut tokens = text.split_ascii_whitespace().skip(1).peekable();
-            while let (Some(a), Some(b)) = (tokens.next(), tokens.next()) {
-                let (Ok(start), Ok(count)) = (a.parse::<u32>(), b.parse::<u32>()) else {
-                    break;
-                };
-                for i in 0..count.min(1 << 20) {
-                    let (_, gen, kind) = (tokens.next(), tokens.next(), tokens.next());
-                    let n = start.saturating_add(i);
-                    if kind == Some("f") && n != 0 {
-                        let g = gen.and_then(|g| g.parse::<u16>().ok()).unwrap_or(0);
-                        out.push((n, g.saturating_sub(1)));
-                    }
-                }
+    let Ok((_, rows, _)) = parse::read_section(rev_bytes, tail.startxref) else {
+        return Vec::new();
+    };
+    rows.into_iter()
+        .filter_map(|row| match row {
+            // The generation stated is the next one to use; the freed object had one less.
+            parse::XrefRow::Free { num, generation } if num != 0 => {
+                Some((num, generation.saturating_sub(1)))
             }
-        }
-        parse::XrefKind::Stream => {
-            let head = String::from_utf8_lossy(
-                &rev_bytes[tail.startxref..(tail.startxref + 32).min(rev_bytes.len())],
-            )
-            .into_owned();
-            let mut it = head.split_ascii_whitespace();
-            let id = match (it.next().map(str::parse), it.next().map(str::parse)) {
-                (Some(Ok(n)), Some(Ok(g))) => (n, g),
-                _ => return out,
-            };
-            let Some(Object::Stream(s)) = doc.objects.get(&id) else {
-                return out;
-            };
-            let Ok(data) = s.decompressed_content().or_else(|_| {
-                if s.dict.has(b"Filter") {
-                    Err(())
-                } else {
-                    Ok(s.content.clone())
-                }
-            }) else {
-                return out;
-            };
-            let w: Vec<usize> = s
-                .dict
-                .get(b"W")
-                .and_then(Object::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|o| o.as_i64().ok())
-                        .map(|v| v.clamp(0, 8) as usize)
-                        .collect()
-                })
-                .unwrap_or_default();
-            if w.len() != 3 || w.iter().sum::<usize>() == 0 {
-                return out;
-            }
-            let size = s.dict.get(b"Size").and_then(Object::as_i64).unwrap_or(0);
-            let index: Vec<i64> = s
-                .dict
-                .get(b"Index")
-                .and_then(Object::as_array)
-                .map(|a| a.iter().filter_map(|o| o.as_i64().ok()).collect())
-                .unwrap_or_else(|_| vec![0, size]);
-            let field = |bytes: &[u8]| bytes.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
-            let row = w.iter().sum::<usize>();
-            let mut rows = data.chunks_exact(row);
-            for pair in index.chunks(2) {
-                let [start, count] = pair else { break };
-                for i in 0..(*count).clamp(0, 1 << 20) {
-                    let Some(r) = rows.next() else { return out };
-                    // A zero-width type field means type 1 (§7.5.8.3).
-                    let kind = if w[0] == 0 { 1 } else { field(&r[..w[0]]) };
-                    let n = u32::try_from(start.saturating_add(i)).unwrap_or(0);
-                    if kind == 0 && n != 0 {
-                        let g = field(&r[w[0] + w[1]..]);
-                        out.push((n, u16::try_from(g).unwrap_or(0).saturating_sub(1)));
-                    }
-                }
-            }
-        }
-    }
-    out
+            _ => None,
+        })
+        .collect()
 }
 
 struct Diff {

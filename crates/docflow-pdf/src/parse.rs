@@ -302,6 +302,167 @@ fn read_object_at(bytes: &[u8], id: ObjectId, offset: usize) -> Result<Object, P
         .map_err(map_lopdf)
 }
 
+/// One entry of a cross-reference section, as the section states it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum XrefRow {
+    /// `generation` is the one to use if the number is reused.
+    Free { num: u32, generation: u16 },
+    Normal {
+        num: u32,
+        offset: u32,
+        generation: u16,
+    },
+    Compressed {
+        num: u32,
+        container: u32,
+        index: u16,
+    },
+}
+
+/// Reads the cross-reference section at `offset` (a classic table with its
+/// trailer, or a cross-reference stream): its dictionary, its rows and, for
+/// a stream, the stream object.
+#[allow(clippy::type_complexity)]
+pub(crate) fn read_section(
+    bytes: &[u8],
+    offset: usize,
+) -> Result<(lopdf::Dictionary, Vec<XrefRow>, Option<(ObjectId, Object)>), PdfError> {
+    let start = skip_ws(bytes, offset);
+    if bytes[start..].starts_with(b"xref") {
+        let (rows, trailer_at) = table_rows(bytes, start + 4)?;
+        let end = find(&bytes[trailer_at..], b"startxref")
+            .map(|e| trailer_at + e)
+            .unwrap_or(bytes.len());
+        let dict = parse_dictionary(&bytes[trailer_at..end])?;
+        return Ok((dict, rows, None));
+    }
+    // A cross-reference stream: "N G obj << /Type /XRef … >> stream".
+    let (n, a) = token(bytes, start);
+    let (g, _) = token(bytes, a);
+    let (Some(n), Some(g)) = (int::<u32>(n), int::<u16>(g)) else {
+        return Err(malformed(
+            "startxref points at neither a table nor a stream",
+        ));
+    };
+    let Ok(Object::Stream(stream)) = read_object_at(bytes, (n, g), start) else {
+        return Err(malformed("unreadable cross-reference stream"));
+    };
+    let rows = stream_rows(&stream)?;
+    Ok((
+        stream.dict.clone(),
+        rows,
+        Some(((n, g), Object::Stream(stream))),
+    ))
+}
+
+/// The rows of a classic table whose subsections start at `p` (after the
+/// `xref` keyword), and the position after its `trailer` keyword.
+fn table_rows(bytes: &[u8], mut p: usize) -> Result<(Vec<XrefRow>, usize), PdfError> {
+    let mut rows = Vec::new();
+    loop {
+        let (t, after) = token(bytes, p);
+        if t.is_empty() || t == b"trailer" {
+            return Ok((rows, after));
+        }
+        let first: u32 = int(t).ok_or_else(|| malformed("bad xref subsection"))?;
+        let (t, after) = token(bytes, after);
+        let count: usize = int(t).ok_or_else(|| malformed("bad xref subsection"))?;
+        if count > bytes.len() / 18 + 1 {
+            return Err(malformed("xref subsection larger than the file"));
+        }
+        p = after;
+        for i in 0..count {
+            let (o, a) = token(bytes, p);
+            let (g, a) = token(bytes, a);
+            let (k, a) = token(bytes, a);
+            p = a;
+            let num = first.saturating_add(i as u32);
+            let (Some(offset), Some(generation)) = (int::<u32>(o), int::<u16>(g)) else {
+                return Err(malformed("bad xref entry"));
+            };
+            rows.push(match k {
+                b"n" => XrefRow::Normal {
+                    num,
+                    offset,
+                    generation,
+                },
+                b"f" => XrefRow::Free { num, generation },
+                _ => return Err(malformed("bad xref entry type")),
+            });
+        }
+    }
+}
+
+/// The rows of a cross-reference stream (ISO 32000-1 §7.5.8.3).
+pub(crate) fn stream_rows(stream: &lopdf::Stream) -> Result<Vec<XrefRow>, PdfError> {
+    let data = if stream.dict.has(b"Filter") {
+        stream
+            .decompressed_content()
+            .map_err(|e| malformed(format!("cross-reference stream: {e}")))?
+    } else {
+        stream.content.clone()
+    };
+    let w: Vec<usize> = stream
+        .dict
+        .get(b"W")
+        .and_then(Object::as_array)
+        .map_err(|_| malformed("cross-reference stream without /W"))?
+        .iter()
+        .map(|o| o.as_i64().map(|v| v.clamp(0, 8) as usize).unwrap_or(0))
+        .collect();
+    if w.len() != 3 || w.iter().sum::<usize>() == 0 {
+        return Err(malformed("bad /W in cross-reference stream"));
+    }
+    let size = stream
+        .dict
+        .get(b"Size")
+        .and_then(Object::as_i64)
+        .unwrap_or(0);
+    let index: Vec<i64> = stream
+        .dict
+        .get(b"Index")
+        .and_then(Object::as_array)
+        .map(|a| a.iter().filter_map(|o| o.as_i64().ok()).collect())
+        .unwrap_or_else(|_| vec![0, size]);
+    let field = |b: &[u8]| b.iter().fold(0u64, |acc, x| (acc << 8) | u64::from(*x));
+    let mut chunks = data.chunks_exact(w.iter().sum::<usize>());
+    let mut rows = Vec::new();
+    for pair in index.chunks(2) {
+        let [first, count] = pair else { break };
+        for i in 0..(*count).max(0) {
+            let Some(r) = chunks.next() else {
+                return Err(malformed("cross-reference stream shorter than /Index"));
+            };
+            // A zero-width type field means type 1.
+            let kind = if w[0] == 0 { 1 } else { field(&r[..w[0]]) };
+            let b = field(&r[w[0]..w[0] + w[1]]);
+            let c = field(&r[w[0] + w[1]..]);
+            let Ok(num) = u32::try_from(first.saturating_add(i)) else {
+                continue;
+            };
+            rows.push(match kind {
+                0 => XrefRow::Free {
+                    num,
+                    generation: u16::try_from(c).unwrap_or(0),
+                },
+                1 => XrefRow::Normal {
+                    num,
+                    offset: u32::try_from(b).map_err(|_| malformed("offset too large"))?,
+                    generation: u16::try_from(c).unwrap_or(0),
+                },
+                2 => XrefRow::Compressed {
+                    num,
+                    container: u32::try_from(b).map_err(|_| malformed("bad container"))?,
+                    index: u16::try_from(c).unwrap_or(0),
+                },
+                // Other types are reserved: readers treat them as null objects.
+                _ => continue,
+            });
+        }
+    }
+    Ok(rows)
+}
+
 impl<'a> Lazy<'a> {
     /// Reads the cross-reference chain and the trailer; loads no object.
     pub(crate) fn open(bytes: &'a [u8]) -> Result<Lazy<'a>, PdfError> {
@@ -399,135 +560,32 @@ impl<'a> Lazy<'a> {
         offset: usize,
     ) -> Result<(lopdf::Dictionary, Vec<u32>, Option<(ObjectId, Object)>), PdfError> {
         use lopdf::xref::XrefEntry;
-        let bytes = self.reader.buffer;
-        let start = skip_ws(bytes, offset);
+        let (dict, rows, stream) = read_section(self.reader.buffer, offset)?;
         let mut defined = Vec::new();
-        if bytes[start..].starts_with(b"xref") {
-            let mut p = start + 4;
-            loop {
-                let (t, after) = token(bytes, p);
-                if t.is_empty() || t == b"trailer" {
-                    p = after;
-                    break;
-                }
-                let first: u32 = int(t).ok_or_else(|| malformed("bad xref subsection"))?;
-                let (t, after) = token(bytes, after);
-                let count: usize = int(t).ok_or_else(|| malformed("bad xref subsection"))?;
-                if count > bytes.len() / 18 + 1 {
-                    return Err(malformed("xref subsection larger than the file"));
-                }
-                p = after;
-                for i in 0..count {
-                    let (o, a) = token(bytes, p);
-                    let (g, a) = token(bytes, a);
-                    let (k, a) = token(bytes, a);
-                    p = a;
-                    let n = first.saturating_add(i as u32);
-                    let (Some(off), Some(generation)) = (int::<u32>(o), int::<u16>(g)) else {
-                        return Err(malformed("bad xref entry"));
-                    };
-                    if k == b"n" && n != 0 {
-                        defined.push(n);
-                        let table = &mut self.reader.document.reference_table;
-                        if table.get(n).is_none() {
-                            table.insert(
-                                n,
-                                XrefEntry::Normal {
-                                    offset: off,
-                                    generation,
-                                },
-                            );
-                        }
-                    } else if k != b"f" {
-                        return Err(malformed("bad xref entry type"));
-                    }
-                }
+        for row in rows {
+            let (num, entry) = match row {
+                XrefRow::Free { .. } => continue,
+                XrefRow::Normal {
+                    num,
+                    offset,
+                    generation,
+                } => (num, XrefEntry::Normal { offset, generation }),
+                XrefRow::Compressed {
+                    num,
+                    container,
+                    index,
+                } => (num, XrefEntry::Compressed { container, index }),
+            };
+            if num == 0 {
+                continue;
             }
-            let end = find(&bytes[p..], b"startxref")
-                .map(|e| p + e)
-                .unwrap_or(bytes.len());
-            let dict = parse_dictionary(&bytes[p..end])?;
-            return Ok((dict, defined, None));
-        }
-        // A cross-reference stream: "N G obj << /Type /XRef … >> stream".
-        let (n, a) = token(bytes, start);
-        let (g, _) = token(bytes, a);
-        let (Some(n), Some(g)) = (int::<u32>(n), int::<u16>(g)) else {
-            return Err(malformed(
-                "startxref points at neither a table nor a stream",
-            ));
-        };
-        let parsed = read_object_at(bytes, (n, g), start);
-        let Ok(Object::Stream(stream)) = parsed else {
-            return Err(malformed("unreadable cross-reference stream"));
-        };
-        let data = if stream.dict.has(b"Filter") {
-            stream
-                .decompressed_content()
-                .map_err(|e| malformed(format!("cross-reference stream: {e}")))?
-        } else {
-            stream.content.clone()
-        };
-        let w: Vec<usize> = stream
-            .dict
-            .get(b"W")
-            .and_then(Object::as_array)
-            .map_err(|_| malformed("cross-reference stream without /W"))?
-            .iter()
-            .map(|o| o.as_i64().map(|v| v.clamp(0, 8) as usize).unwrap_or(0))
-            .collect();
-        if w.len() != 3 || w.iter().sum::<usize>() == 0 {
-            return Err(malformed("bad /W in cross-reference stream"));
-        }
-        let size = stream
-            .dict
-            .get(b"Size")
-            .and_then(Object::as_i64)
-            .unwrap_or(0);
-        let index: Vec<i64> = stream
-            .dict
-            .get(b"Index")
-            .and_then(Object::as_array)
-            .map(|a| a.iter().filter_map(|o| o.as_i64().ok()).collect())
-            .unwrap_or_else(|_| vec![0, size]);
-        let field = |b: &[u8]| b.iter().fold(0u64, |acc, x| (acc << 8) | u64::from(*x));
-        let row = w.iter().sum::<usize>();
-        let mut rows = data.chunks_exact(row);
-        for pair in index.chunks(2) {
-            let [first, count] = pair else { break };
-            for i in 0..(*count).max(0) {
-                let Some(r) = rows.next() else {
-                    return Err(malformed("cross-reference stream shorter than /Index"));
-                };
-                let kind = if w[0] == 0 { 1 } else { field(&r[..w[0]]) };
-                let b = field(&r[w[0]..w[0] + w[1]]);
-                let c = field(&r[w[0] + w[1]..]);
-                let Ok(num) = u32::try_from(first.saturating_add(i)) else {
-                    continue;
-                };
-                let entry = match kind {
-                    1 => XrefEntry::Normal {
-                        offset: u32::try_from(b).map_err(|_| malformed("offset too large"))?,
-                        generation: u16::try_from(c).unwrap_or(0),
-                    },
-                    2 => XrefEntry::Compressed {
-                        container: u32::try_from(b).map_err(|_| malformed("bad container"))?,
-                        index: u16::try_from(c).unwrap_or(0),
-                    },
-                    _ => continue,
-                };
-                if num == 0 {
-                    continue;
-                }
-                defined.push(num);
-                let table = &mut self.reader.document.reference_table;
-                if table.get(num).is_none() {
-                    table.insert(num, entry);
-                }
+            defined.push(num);
+            let table = &mut self.reader.document.reference_table;
+            if table.get(num).is_none() {
+                table.insert(num, entry);
             }
         }
-        let dict = stream.dict.clone();
-        Ok((dict, defined, Some(((n, g), Object::Stream(stream)))))
+        Ok((dict, defined, stream))
     }
 
     /// Object numbers defined by the sections that start at or after `offset`

@@ -266,16 +266,7 @@ fn replaced_content_stream_is_a_violation() {
 #[test]
 fn open_action_and_javascript_are_violations() {
     let original = common::lopdf_pdf(1);
-    let doc = lopdf::Document::load_mem(&original).unwrap();
-    let root = doc.trailer.get(b"Root").unwrap().as_reference().unwrap();
-    let pages = doc
-        .catalog()
-        .unwrap()
-        .get(b"Pages")
-        .unwrap()
-        .as_reference()
-        .unwrap();
-    let size = doc.trailer.get(b"Size").unwrap().as_i64().unwrap() as u32;
+    let (root, pages, size) = common::root_pages_size(&original);
     let catalog = format!(
         "<< /Type /Catalog /Pages {} {} R /OpenAction {size} 0 R >>",
         pages.0, pages.1
@@ -303,9 +294,7 @@ fn freed_object_is_a_violation() {
         .next()
         .and_then(|t| t.split_whitespace().next().map(str::to_string))
         .unwrap();
-    let doc = lopdf::Document::load_mem(&original).unwrap();
-    let root = doc.trailer.get(b"Root").unwrap().as_reference().unwrap();
-    let size = doc.trailer.get(b"Size").unwrap().as_i64().unwrap();
+    let (root, _, size) = common::root_pages_size(&original);
     let mut out = original.clone();
     let xref = out.len();
     out.extend_from_slice(
@@ -395,16 +384,7 @@ fn output_without_trailing_eol_and_no_id() {
 fn update_that_cuts_the_xref_chain_is_a_violation() {
     let original = common::lopdf_pdf(1);
     let out = stamp(&original, &stamps(1), Some(&sheet(3)), Some(&evidence())).unwrap();
-    let doc = lopdf::Document::load_mem(&out).unwrap();
-    let root = doc.trailer.get(b"Root").unwrap().as_reference().unwrap();
-    let pages = doc
-        .catalog()
-        .unwrap()
-        .get(b"Pages")
-        .unwrap()
-        .as_reference()
-        .unwrap();
-    let size = doc.trailer.get(b"Size").unwrap().as_i64().unwrap() as u32;
+    let (root, pages, size) = common::root_pages_size(&out);
     // A later update that restates the catalogue but has no /Prev: every
     // other object falls out of the cross-reference chain.
     let mut cut = out.clone();

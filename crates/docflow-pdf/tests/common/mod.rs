@@ -71,6 +71,21 @@ pub fn lopdf_pdf(pages: usize) -> Vec<u8> {
     out
 }
 
+/// The catalogue's id, the page-tree root's id and the trailer's /Size.
+pub fn root_pages_size(pdf: &[u8]) -> ((u32, u16), (u32, u16), u32) {
+    let doc = lopdf::Document::load_mem(pdf).expect("load");
+    let root = doc.trailer.get(b"Root").unwrap().as_reference().unwrap();
+    let pages = doc
+        .catalog()
+        .unwrap()
+        .get(b"Pages")
+        .unwrap()
+        .as_reference()
+        .unwrap();
+    let size = doc.trailer.get(b"Size").unwrap().as_i64().unwrap() as u32;
+    (root, pages, size)
+}
+
 /// Every corpus document: (name, bytes). Encrypted files are left out.
 pub fn corpus() -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();

@@ -338,7 +338,7 @@ enum OrgCommand {
 }
 
 fn parse_stamp_language(tag: &str) -> Result<StampLanguage, String> {
-    StampLanguage::parse(tag).map_err(|e| e.reason)
+    docflow::domain::language::parse_stamp_language(tag).map_err(|e| e.reason)
 }
 
 fn parse_offset(text: &str) -> Result<chrono::FixedOffset, String> {

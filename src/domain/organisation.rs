@@ -3,11 +3,25 @@
 
 use chrono::{FixedOffset, Offset};
 
+pub use docflow_verify::language::{format_utc_offset, zone_label, TASHKENT};
+
 use super::language::StampLanguage;
 use super::{invalid, Invalid};
 
-/// Seconds east of UTC of Tashkent (UTC+05:00, no daylight saving time).
-const TASHKENT: i32 = 5 * 3600;
+/// UTC+05:00.
+pub fn tashkent() -> FixedOffset {
+    FixedOffset::east_opt(TASHKENT).unwrap_or_else(|| chrono::Utc.fix())
+}
+
+/// Parses `+05:00`, `-03:30` or `+0530`; offsets in use lie within ±14:00.
+pub fn parse_utc_offset(text: &str) -> Result<FixedOffset, Invalid> {
+    docflow_verify::language::parse_utc_offset(text).map_err(|reason| invalid("utc_offset", reason))
+}
+
+/// The organisation's year at `now`: registration numbers restart with it.
+pub fn local_year(now: chrono::DateTime<chrono::Utc>, offset: FixedOffset) -> i32 {
+    chrono::Datelike::year(&now.with_timezone(&offset))
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OrgSettings {
@@ -22,62 +36,6 @@ impl Default for OrgSettings {
             stamp_language: StampLanguage::default(),
             utc_offset: tashkent(),
         }
-    }
-}
-
-/// UTC+05:00.
-pub fn tashkent() -> FixedOffset {
-    FixedOffset::east_opt(TASHKENT).unwrap_or_else(|| chrono::Utc.fix())
-}
-
-/// Parses `+05:00`, `-03:30` or `+0530`; offsets in use lie within ±14:00.
-pub fn parse_utc_offset(text: &str) -> Result<FixedOffset, Invalid> {
-    let bad = || {
-        invalid(
-            "utc_offset",
-            format!("{text:?} is not a UTC offset such as +05:00"),
-        )
-    };
-    let t = text.trim();
-    let (sign, rest) = match t.as_bytes().first() {
-        Some(b'+') => (1, &t[1..]),
-        Some(b'-') => (-1, &t[1..]),
-        _ => return Err(bad()),
-    };
-    let digits: String = rest.chars().filter(|c| *c != ':').collect();
-    if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) || rest.len() > 5 {
-        return Err(bad());
-    }
-    let hours: i32 = digits[..2].parse().map_err(|_| bad())?;
-    let minutes: i32 = digits[2..].parse().map_err(|_| bad())?;
-    if minutes >= 60 || hours * 60 + minutes > 14 * 60 {
-        return Err(invalid(
-            "utc_offset",
-            format!("{text:?} is outside -14:00..+14:00"),
-        ));
-    }
-    FixedOffset::east_opt(sign * (hours * 3600 + minutes * 60)).ok_or_else(bad)
-}
-
-/// `+05:00`, the form stored and shown.
-pub fn format_utc_offset(offset: FixedOffset) -> String {
-    let secs = offset.local_minus_utc();
-    let sign = if secs < 0 { '-' } else { '+' };
-    let m = secs.unsigned_abs() / 60;
-    format!("{sign}{:02}:{:02}", m / 60, m % 60)
-}
-
-/// The organisation's year at `now`: registration numbers restart with it.
-pub fn local_year(now: chrono::DateTime<chrono::Utc>, offset: FixedOffset) -> i32 {
-    chrono::Datelike::year(&now.with_timezone(&offset))
-}
-
-/// How a stamp names the local time: the city for Tashkent, else the offset.
-pub fn zone_label(offset: FixedOffset, lang: StampLanguage) -> String {
-    if offset.local_minus_utc() == TASHKENT {
-        lang.text(super::language::Phrase::LocalTimeZone).to_owned()
-    } else {
-        format!("UTC{}", format_utc_offset(offset))
     }
 }
 

@@ -7,7 +7,6 @@ use utoipa::ToSchema;
 use super::auth::Caller;
 use super::error::{blocking, ApiError, ErrorBody};
 use super::{time, AppState};
-use crate::domain::language::StampLanguage;
 use crate::domain::organisation::parse_utc_offset;
 use crate::domain::Role;
 use crate::service::{admin, Actor, ServiceError};
@@ -79,7 +78,7 @@ pub async fn update(
         stamp_language: body
             .stamp_language
             .as_deref()
-            .map(StampLanguage::parse)
+            .map(crate::domain::language::parse_stamp_language)
             .transpose()
             .map_err(ServiceError::from)?,
         utc_offset: body

@@ -1076,15 +1076,56 @@ fn evidence_bundle_verifies_offline(backend: Backend) {
     let (code, out) = run("changed.pdf", "evidence.json", "log.pub");
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("CHANGED"), "{out}");
-    // A forged statement in the bundle.
-    std::fs::write(
-        path("forged.json"),
-        bundle.replacen("purpose: approve\\n", "purpose: reject\\n", 1),
-    )
-    .unwrap();
-    let (code, out) = run("order.pdf", "forged.json", "log.pub");
-    assert_eq!(code, 1, "{out}");
-    assert!(out.contains("BAD"), "{out}");
+    // Forged evidence: each edit is INVALID and names what is wrong.
+    let parsed: Value = serde_json::from_str(&bundle).unwrap();
+    let forge = |edit: &dyn Fn(&mut Value), expect: &str| {
+        let mut forged = parsed.clone();
+        edit(&mut forged);
+        std::fs::write(path("forged.json"), forged.to_string()).unwrap();
+        let (code, out) = run("order.pdf", "forged.json", "log.pub");
+        assert_eq!(code, 1, "{out}");
+        assert!(out.contains(expect), "missing {expect:?}: {out}");
+        assert!(!out.contains("Дилноза"), "no name is shown unproven: {out}");
+    };
+    let rewrite_entry = |v: &mut Value, from: &str, to: &str| {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        for r in v["entries"].as_array_mut().unwrap() {
+            let text = r.as_str().unwrap().to_owned();
+            let line = text.lines().nth(1).unwrap().strip_prefix("extra ").unwrap();
+            let entry = String::from_utf8(b64.decode(line).unwrap()).unwrap();
+            if entry.contains(from) {
+                let forged = b64.encode(entry.replacen(from, to, 1));
+                *r = json!(text.replacen(line, &forged, 1));
+                return;
+            }
+        }
+        panic!("no entry holds {from:?}");
+    };
+    forge(
+        &|v| rewrite_entry(v, "purpose: approve\\n", "purpose: reject\\n"),
+        "does not verify with the log key",
+    );
+    forge(
+        &|v| {
+            v["entries"].as_array_mut().unwrap().remove(2);
+        },
+        "the history is not complete",
+    );
+    forge(
+        &|v| {
+            let first = v["entries"][1].clone();
+            v["entries"].as_array_mut().unwrap().insert(1, first);
+        },
+        "the history is not complete",
+    );
+    forge(&|v| v["version"] = json!(7), "records no version 7");
+    forge(
+        &|v| {
+            v["context"].as_array_mut().unwrap().pop();
+        },
+        "not in the evidence",
+    );
     // Another log's key: no receipt verifies.
     let other = docflow::core::checkpoint::NoteSigner::new(
         "docflow.test/log",
@@ -1094,7 +1135,7 @@ fn evidence_bundle_verifies_offline(backend: Backend) {
     std::fs::write(path("other.pub"), other.verifier().to_string()).unwrap();
     let (code, out) = run("order.pdf", "evidence.json", "other.pub");
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("receipt does not verify"), "{out}");
+    assert!(out.contains("does not verify with the log key"), "{out}");
     // Unusable input.
     std::fs::write(path("garbage.json"), "{not json").unwrap();
     assert_eq!(run("order.pdf", "garbage.json", "log.pub").0, 2);

@@ -165,7 +165,7 @@ pub fn texts(p: &Proven) -> (Vec<docflow_pdf::Stamp>, docflow_pdf::Sheet) {
         sheet.push(format!(
             "{} ({}): {}",
             t(Phrase::Resolution),
-            lang.state(res.state),
+            lang.state(&res.state),
             res.instruction
         ));
         sheet.push(format!(
@@ -186,7 +186,7 @@ pub fn texts(p: &Proven) -> (Vec<docflow_pdf::Stamp>, docflow_pdf::Sheet) {
             let mut line = format!(
                 "  {role}: {} — {}, {} {}",
                 x.person.name,
-                lang.state(x.state),
+                lang.state(&x.state),
                 t(Phrase::Deadline),
                 st.day(x.deadline)
             );
@@ -196,7 +196,7 @@ pub fn texts(p: &Proven) -> (Vec<docflow_pdf::Stamp>, docflow_pdf::Sheet) {
             if let Some(r) = x.accepted {
                 line.push_str(&format!(", {} {}", t(Phrase::Accepted), st.day(r)));
             }
-            if x.late(p.as_of.1) {
+            if x.late {
                 line.push_str(&format!(" — {}", t(Phrase::Overdue)));
             }
             sheet.push(line);

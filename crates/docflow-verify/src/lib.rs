@@ -348,7 +348,7 @@ pub fn check_bundle(
                     x.person.login,
                     if x.responsible { " (responsible)" } else { "" },
                     x.state,
-                    if x.late(proven.as_of.1) { ", late" } else { "" }
+                    if x.late { ", late" } else { "" }
                 )
             })
             .collect();
@@ -617,7 +617,7 @@ impl Report {
                     f.registration
                         .as_ref()
                         .map(|r| format!("registered {r}"))
-                        .unwrap_or_else(|| "not registered".into())
+                        .unwrap_or_else(|| format!("not registered as of entry {}", f.as_of_entry))
                 ));
                 out.push_str(&format!(
                     "  version {}: {}, {}, {} bytes\n",

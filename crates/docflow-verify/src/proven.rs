@@ -92,6 +92,8 @@ pub struct Key {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Signed {
     pub seq: u64,
+    /// The entry's time: when the server recorded it.
+    pub time: DateTime<Utc>,
     pub fields: DocumentFields,
     pub statement: String,
     pub signature: String,
@@ -164,20 +166,13 @@ pub struct Executor {
     pub deadline: DateTime<Utc>,
     pub reported: Option<DateTime<Utc>>,
     pub accepted: Option<DateTime<Utc>>,
-    /// `assigned`, `reported`, `on-rework` or `executed`.
-    pub state: &'static str,
-    /// The last report's text, bound by its signed SHA-256.
+    /// The flow model's assignment state: `assigned`, `reported`,
+    /// `on-rework`, `executed`.
+    pub state: String,
+    /// Open past its deadline at the evidence's last entry, or done late.
+    pub late: bool,
+    /// The last report's time and text, bound by its signed SHA-256.
     pub report: Option<(DateTime<Utc>, String)>,
-}
-
-impl Executor {
-    /// Late at `as_of`: not accepted by its deadline.
-    pub fn late(&self, as_of: DateTime<Utc>) -> bool {
-        match self.accepted {
-            Some(at) => at > self.deadline,
-            None => as_of > self.deadline,
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -188,8 +183,8 @@ pub struct Resolution {
     pub controller: Person,
     pub instruction: String,
     pub deadline: DateTime<Utc>,
-    /// `draft`, `active` or `executed`.
-    pub state: &'static str,
+    /// The flow model's resolution state: `draft`, `active`, `executed`.
+    pub state: String,
     pub executors: Vec<Executor>,
 }
 
@@ -600,6 +595,7 @@ pub fn build(bundle: &Bundle, log: &NoteVerifier) -> Result<Proven, String> {
         }
         signatures.push(Signed {
             seq: e.seq,
+            time: e.time,
             fields,
             statement,
             signature,
@@ -616,7 +612,8 @@ pub fn build(bundle: &Bundle, log: &NoteVerifier) -> Result<Proven, String> {
         &mut problems,
         bundle.version,
     )?;
-    let resolutions = build_resolutions(&entries, &signatures, &person, &by_login, bundle)?;
+    let resolutions =
+        build_resolutions(&entries, &signatures, &person, &by_login, bundle, as_of.1)?;
 
     // The QR record must say what the stamps print.
     let record = qr_record(
@@ -783,18 +780,23 @@ fn outcome(stages: &[Stage], signatures: &[Signed]) -> Outcome {
     Outcome::Approved
 }
 
+/// Replays each resolution through the flow model's own state machine,
+/// with the drafted spec and the signed actions in log order, so the sheet
+/// and the server judge execution by one rule.
 fn build_resolutions(
     entries: &[Entry],
     signatures: &[Signed],
     person: &dyn Fn(&str, &str) -> Result<Person, String>,
     by_login: &dyn Fn(&str, &str) -> Result<Person, String>,
     bundle: &Bundle,
+    as_of: DateTime<Utc>,
 ) -> Result<Vec<Resolution>, String> {
     let mut bound_texts = BTreeSet::new();
     let mut resolutions = Vec::new();
     for e in entries.iter().filter(|e| e.kind == "resolution.drafted") {
         let d = &e.data;
         let id = str_of(d, "resolution", e.seq)?.to_owned();
+        let author = person(str_of(d, "author", e.seq)?, "the resolution's author")?;
         let spec: ResolutionSpec = d
             .get("spec")
             .cloned()
@@ -804,112 +806,103 @@ fn build_resolutions(
                     format!("the resolution in entry {} does not read: {err}", e.seq)
                 })
             })?;
-        let mut executors = Vec::new();
-        for x in &spec.executors {
-            executors.push(Executor {
-                person: person(&x.user, "an executor")?,
-                responsible: x.responsible,
-                deadline: x.deadline,
-                reported: None,
-                accepted: None,
-                state: "assigned",
-                report: None,
-            });
-        }
-        let mut signed = false;
-        let mut pending: BTreeMap<String, DateTime<Utc>> = BTreeMap::new();
+        let controller = person(&spec.controller, "the controller")?;
+        let mut res = docflow_flow::resolution::Resolution::new(
+            spec.clone(),
+            &author.id,
+            &author.id,
+            None,
+            e.time,
+        )
+        .map_err(|err| format!("the resolution in entry {} is not valid: {err}", e.seq))?;
+        let mut reports: BTreeMap<String, (DateTime<Utc>, String)> = BTreeMap::new();
         for s in signatures
             .iter()
             .filter(|s| s.extra("resolution") == Some(id.as_str()))
         {
-            let at = s.fields.issued_at;
-            let target = match s.extra("executor") {
-                Some(login) => Some(by_login(login, "the executor")?.id),
-                None => None,
+            let me = s.signer.id.as_str();
+            let at = s.time;
+            let target = || -> Result<String, String> {
+                let login = s
+                    .extra("executor")
+                    .ok_or_else(|| format!("the action in entry {} names no executor", s.seq))?;
+                Ok(by_login(login, "the executor")?.id)
             };
-            let own = s.signer.id.clone();
-            let find = |xs: &mut Vec<Executor>, who: &str| -> Option<usize> {
-                xs.iter().position(|x| x.person.id == who)
-            };
-            match s.extra("action") {
-                Some("sign") => signed = true,
+            let done = match s.extra("action") {
+                Some("sign") => res.sign(me, at),
                 Some("report") => {
-                    if let Some(i) = find(&mut executors, &own) {
-                        executors[i].reported = Some(at);
-                        executors[i].state = "reported";
-                        if let Some(sha) = s.extra("content-sha256") {
-                            if let Some(text) = bundle.texts.get(sha) {
-                                bound_texts.insert(sha.to_owned());
-                                executors[i].report = Some((at, text.clone()));
-                            }
-                        }
+                    if let Some(text) = s.extra("content-sha256").and_then(|sha| {
+                        bound_texts.insert(sha.to_owned());
+                        bundle.texts.get(sha)
+                    }) {
+                        reports.insert(me.to_owned(), (at, text.clone()));
                     }
+                    res.report(me, at)
                 }
-                Some("accept") => {
-                    if let Some(i) = target.and_then(|t| find(&mut executors, &t)) {
-                        executors[i].accepted = Some(at);
-                        executors[i].state = "executed";
-                    }
-                }
-                Some("return") => {
-                    if let Some(i) = target.and_then(|t| find(&mut executors, &t)) {
-                        executors[i].reported = None;
-                        executors[i].state = "on-rework";
-                    }
-                }
+                Some("accept") => res.accept_report(&target()?, me, at).map(|_| ()),
+                Some("return") => res.return_report(&target()?, me, at),
                 Some("request-extension") => {
-                    if let Some(t) = s.extra("deadline").and_then(|t| time_of(t, s.seq).ok()) {
-                        pending.insert(own, t);
-                    }
+                    let deadline = s
+                        .extra("deadline")
+                        .ok_or_else(|| format!("the request in entry {} names no deadline", s.seq))
+                        .and_then(|t| time_of(t, s.seq))?;
+                    res.request_extension(me, deadline, at)
                 }
-                Some("approve-extension") => {
-                    if let Some(who) = target {
-                        if let (Some(t), Some(i)) =
-                            (pending.remove(&who), find(&mut executors, &who))
-                        {
-                            executors[i].deadline = t;
-                        }
-                    }
+                Some("approve-extension") => res.decide_extension(&target()?, me, true, at),
+                Some("refuse-extension") => res.decide_extension(&target()?, me, false, at),
+                other => {
+                    return Err(format!(
+                        "entry {} records an unknown resolution action {other:?}",
+                        s.seq
+                    ))
                 }
-                Some("refuse-extension") => {
-                    if let Some(who) = target {
-                        pending.remove(&who);
-                    }
-                }
-                _ => {}
-            }
+            };
+            done.map_err(|err| {
+                format!(
+                    "entry {} records a resolution action the rules refuse: {err}",
+                    s.seq
+                )
+            })?;
         }
-        let executed = executors
-            .iter()
-            .any(|x| x.responsible && x.accepted.is_some());
+        let name = |v: serde_json::Result<Value>| {
+            v.ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
+        };
+        let mut executors = Vec::new();
+        for a in res.assignments() {
+            executors.push(Executor {
+                person: person(&a.user, "an executor")?,
+                responsible: a.responsible,
+                deadline: a.deadline,
+                reported: a.reported_at,
+                accepted: a.accepted_at,
+                state: name(serde_json::to_value(a.state)),
+                late: a.is_overdue(as_of) || a.completed_late(),
+                report: reports.remove(&a.user),
+            });
+        }
         resolutions.push(Resolution {
             id,
             seq: e.seq,
-            author: person(str_of(d, "author", e.seq)?, "the resolution's author")?,
-            controller: person(&spec.controller, "the controller")?,
-            instruction: spec.instruction.clone(),
-            deadline: spec.deadline,
-            state: match (signed, executed) {
-                (false, _) => "draft",
-                (true, false) => "active",
-                (true, true) => "executed",
-            },
+            author,
+            controller,
+            instruction: spec.instruction,
+            deadline: res.deadline(),
+            state: name(serde_json::to_value(res.state())),
             executors,
         });
     }
     // Every text must be one a signed report binds; a text nobody signed
     // has no place in the evidence.
     for (sha, text) in &bundle.texts {
+        let short = &sha[..sha.len().min(16)];
         if docflow_core::ledger::sha256_hex(text.as_bytes()) != *sha {
-            return Err(format!(
-                "the text filed under {} has another SHA-256",
-                &sha[..sha.len().min(16)]
-            ));
+            return Err(format!("the text filed under {short} has another SHA-256"));
         }
         if !bound_texts.contains(sha) {
             return Err(format!(
-                "the text filed under {} is bound by no signed report",
-                &sha[..sha.len().min(16)]
+                "the text filed under {short} is bound by no signed report"
             ));
         }
     }

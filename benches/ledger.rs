@@ -111,37 +111,40 @@ fn appends(seconds: u64) {
     );
     let mut conn = db.url.connect().unwrap();
     storage::transparency::register_key(&mut conn, &log.verifier()).unwrap();
-    admin::add_org(
-        &mut conn,
-        &log,
-        &Actor::Operator,
-        "BENCH",
-        "Bench vazirligi",
-        Default::default(),
-    )
+    storage::write::<_, docflow::service::ServiceError>(&mut conn, &log, |tx| {
+        admin::add_org(
+            tx,
+            &Actor::Operator,
+            "BENCH",
+            "Bench vazirligi",
+            Default::default(),
+        )
+    })
     .unwrap();
-    admin::add_user(
-        &mut conn,
-        &log,
-        &Actor::Operator,
-        admin::NewUser {
-            org_code: "BENCH",
-            login: "bench",
-            full_name: "Bench",
-            position: "Bench",
-            roles: Roles::new(vec![Role::Registrar]).unwrap(),
-            department: None,
-        },
-    )
+    storage::write::<_, docflow::service::ServiceError>(&mut conn, &log, |tx| {
+        admin::add_user(
+            tx,
+            &Actor::Operator,
+            admin::NewUser {
+                org_code: "BENCH",
+                login: "bench",
+                full_name: "Bench",
+                position: "Bench",
+                roles: Roles::new(vec![Role::Registrar]).unwrap(),
+                department: None,
+            },
+        )
+    })
     .unwrap();
-    let token = admin::issue_token(
-        &mut conn,
-        &log,
-        &Actor::Operator,
-        "bench",
-        "bench",
-        chrono::Duration::days(1),
-    )
+    let token = storage::write::<_, docflow::service::ServiceError>(&mut conn, &log, |tx| {
+        admin::issue_token(
+            tx,
+            &Actor::Operator,
+            "bench",
+            "bench",
+            chrono::Duration::days(1),
+        )
+    })
     .unwrap()
     .secret;
     conn.batch_execute(

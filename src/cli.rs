@@ -700,7 +700,9 @@ fn run_admin(
                     stamp_language,
                     utc_offset,
                 };
-                let org = admin::add_org(conn, log, &actor, &code, &name, settings)?;
+                let org = storage::write(conn, log, |tx| {
+                    admin::add_org(tx, &actor, &code, &name, settings)
+                })?;
                 println!(
                     "organisation {} created: {} ({})",
                     org.code, org.name, org.id
@@ -717,7 +719,9 @@ fn run_admin(
                     stamp_language,
                     utc_offset,
                 };
-                let org = admin::update_settings(conn, log, &actor, &org.id, change)?;
+                let org = storage::write(conn, log, |tx| {
+                    admin::update_settings(tx, &actor, &org.id, change)
+                })?;
                 println!(
                     "organisation {}: stamp language {}, UTC offset {}",
                     org.code, org.stamp_language, org.utc_offset
@@ -741,19 +745,21 @@ fn run_admin(
                 roles: role_names,
                 department,
             } => {
-                let (user, org) = admin::add_user(
-                    conn,
-                    log,
-                    &actor,
-                    admin::NewUser {
-                        org_code: &org,
-                        login: &login,
-                        full_name: &name,
-                        position: &position,
-                        roles: roles(&role_names)?,
-                        department: department.as_deref(),
-                    },
-                )?;
+                let roles = roles(&role_names)?;
+                let (user, org) = storage::write(conn, log, |tx| {
+                    admin::add_user(
+                        tx,
+                        &actor,
+                        admin::NewUser {
+                            org_code: &org,
+                            login: &login,
+                            full_name: &name,
+                            position: &position,
+                            roles,
+                            department: department.as_deref(),
+                        },
+                    )
+                })?;
                 println!(
                     "user {} created in {}: {}, {} [{}] ({})",
                     user.login, org.code, user.full_name, user.position, user.roles, user.id
@@ -778,7 +784,9 @@ fn run_admin(
             } => {
                 let ttl = chrono::Duration::try_days(ttl_days)
                     .ok_or_else(|| anyhow::anyhow!("--ttl-days is out of range"))?;
-                let issued = admin::issue_token(conn, log, &actor, &login, &label, ttl)?;
+                let issued = storage::write(conn, log, |tx| {
+                    admin::issue_token(tx, &actor, &login, &label, ttl)
+                })?;
                 eprintln!(
                     "token {} for {login}, expires {} UTC; it is shown only now:",
                     issued.row.id, issued.row.expires_at
@@ -786,7 +794,7 @@ fn run_admin(
                 println!("{}", issued.secret);
             }
             TokenCommand::Revoke { id } => {
-                let token = admin::revoke_token(conn, log, &actor, &id)?;
+                let token = storage::write(conn, log, |tx| admin::revoke_token(tx, &actor, &id))?;
                 println!("token {} revoked", token.id);
             }
             TokenCommand::List { login } => {
@@ -832,7 +840,9 @@ fn run_admin(
                     },
                     (None, None) => bail!("give --public-key or --certificate"),
                 };
-                let key = keys::register(conn, log, trust, &actor, &login, input)?;
+                let key = storage::write(conn, log, |tx| {
+                    keys::register(tx, trust, &actor, &login, input)
+                })?;
                 println!("key {} registered for {login} ({})", key.id, key.form);
             }
             KeyCommand::List { login } => {
@@ -857,7 +867,8 @@ fn run_admin(
                     })
                     .transpose()
                     .context("--at is not an RFC 3339 time")?;
-                let key = keys::revoke(conn, log, &actor, &id, &reason, at)?;
+                let key =
+                    storage::write(conn, log, |tx| keys::revoke(tx, &actor, &id, &reason, at))?;
                 println!(
                     "key {} revoked from {} UTC",
                     key.id,

@@ -284,14 +284,12 @@ pub async fn create(
         .file
         .ok_or_else(|| ApiError::BadRequest("the file part is missing".into()))?;
     let kinds = state.kinds.clone();
-    let log = state.log.clone();
     let upload = hashed(file).await?;
     let (doc, version) = state
         .appender
         .run(move |conn| {
             svc::create(
                 conn,
-                &log,
                 &kinds,
                 &user,
                 NewDocument {
@@ -343,11 +341,10 @@ pub async fn add_version(
         .file
         .ok_or_else(|| ApiError::BadRequest("the file part is missing".into()))?;
     let id = path.into_inner();
-    let log = state.log.clone();
     let upload = hashed(file).await?;
     let (doc, version) = state
         .appender
-        .run(move |conn| svc::add_version(conn, &log, &user, &id, base_version, upload))
+        .run(move |conn| svc::add_version(conn, &user, &id, base_version, upload))
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((

@@ -117,6 +117,8 @@ impl From<ServiceError> for ApiError {
             ServiceError::Storage(crate::storage::StorageError::Pool(p)) => {
                 ApiError::Unavailable(p.to_string())
             }
+            ServiceError::Internal(m) => ApiError::internal(m),
+            ServiceError::Unavailable(m) => ApiError::Unavailable(m),
             ServiceError::Storage(s) => ApiError::internal(s),
         }
     }

@@ -107,10 +107,9 @@ pub async fn start(
             ))
         }
     };
-    let log = state.log.clone();
     let (row, _) = state
         .appender
-        .run(move |c| svc::start(c, &log, &user, &id, n, input))
+        .run(move |c| svc::start(c, &user, &id, n, input))
         .await?;
     Ok(HttpResponse::Created().json(route_view(row, Vec::new())))
 }
@@ -241,13 +240,12 @@ pub async fn decide(
 ) -> Result<HttpResponse, ApiError> {
     let (id, stage, step) = path.into_inner();
     let b = body.into_inner();
-    let (log, trust) = (state.log.clone(), state.trust.clone());
+    let trust = state.trust.clone();
     let (decision, row, _) = state
         .appender
         .run(move |c| {
             svc::decide(
                 c,
-                &log,
                 &trust,
                 &user,
                 &id,
@@ -322,10 +320,10 @@ pub async fn add_template(
     body: web::Json<TemplateInput>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
-    let (log, kinds) = (state.log.clone(), state.kinds.clone());
+    let kinds = state.kinds.clone();
     let row = state
         .appender
-        .run(move |c| svc::save_template(c, &log, &kinds, &user, &b.name, &b.kind, &b.stages))
+        .run(move |c| svc::save_template(c, &kinds, &user, &b.name, &b.kind, &b.stages))
         .await?;
     Ok(HttpResponse::Created().json(TemplateView::from(row)))
 }
@@ -361,10 +359,9 @@ pub async fn set_calendar_day(
 ) -> Result<HttpResponse, ApiError> {
     let day = path.into_inner();
     let working = body.into_inner().working;
-    let log = state.log.clone();
     state
         .appender
-        .run(move |c| svc::set_calendar_day(c, &log, &user, &day, working))
+        .run(move |c| svc::set_calendar_day(c, &user, &day, working))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -395,10 +392,9 @@ pub async fn transition(
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let event = body.into_inner().event;
-    let log = state.log.clone();
     let next = state
         .appender
-        .run(move |c| svc::transition_document(c, &log, &user, &id, &event))
+        .run(move |c| svc::transition_document(c, &user, &id, &event))
         .await?;
     Ok(HttpResponse::Ok().json(TransitionView {
         state: next.as_str().to_owned(),

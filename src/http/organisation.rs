@@ -88,12 +88,11 @@ pub async fn update(
             .transpose()
             .map_err(ServiceError::from)?,
     };
-    let log = state.log.clone();
     let org = state
         .appender
         .run(move |c| {
             let org_id = user.org_id.clone();
-            admin::update_settings(c, &log, &Actor::User(user), &org_id, change)
+            admin::update_settings(c, &Actor::User(user), &org_id, change)
         })
         .await?;
     Ok(HttpResponse::Ok().json(OrganisationView::from(org)))

@@ -51,13 +51,12 @@ pub async fn add_journal(
     body: web::Json<JournalInput>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
-    let (log, kinds) = (state.log.clone(), state.kinds.clone());
+    let kinds = state.kinds.clone();
     let row = state
         .appender
         .run(move |c| {
             svc::add_journal(
                 c,
-                &log,
                 &kinds,
                 &user,
                 NewJournal {
@@ -139,13 +138,11 @@ pub async fn register(
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let b = body.into_inner();
-    let log = state.log.clone();
     let (row, journal) = state
         .appender
         .run(move |c| {
             svc::register(
                 c,
-                &log,
                 &user,
                 &id,
                 Registration {

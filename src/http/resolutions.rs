@@ -117,13 +117,11 @@ pub async fn draft(
             })
         })
         .collect::<Result<Vec<_>, ApiError>>()?;
-    let log = state.log.clone();
     let row = state
         .appender
         .run(move |c| {
             svc::draft(
                 c,
-                &log,
                 &user,
                 &id,
                 NewResolution {
@@ -273,10 +271,10 @@ pub async fn act(
         statement,
         signature,
     };
-    let (log, trust) = (state.log.clone(), state.trust.clone());
+    let trust = state.trust.clone();
     let row = state
         .appender
-        .run(move |c| svc::act(c, &log, &trust, &user, &id, action, submission))
+        .run(move |c| svc::act(c, &trust, &user, &id, action, submission))
         .await?;
     let rid = row.id.clone();
     let reports = blocking(state.pool.clone(), move |c| {

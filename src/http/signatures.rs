@@ -107,10 +107,10 @@ pub async fn add_key(
 ) -> Result<HttpResponse, ApiError> {
     let input = key_input(body.into_inner())?;
     let login = path.into_inner();
-    let (log, trust) = (state.log.clone(), state.trust.clone());
+    let trust = state.trust.clone();
     let row = state
         .appender
-        .run(move |c| keys_svc::register(c, &log, &trust, &Actor::User(user), &login, input))
+        .run(move |c| keys_svc::register(c, &trust, &Actor::User(user), &login, input))
         .await?;
     Ok(HttpResponse::Created().json(KeyView::from(row)))
 }
@@ -164,10 +164,9 @@ pub async fn revoke_key(
     let id = path.into_inner();
     let body = body.into_inner();
     let at = parse_time("revoked_at", body.revoked_at.as_deref())?;
-    let log = state.log.clone();
     let row = state
         .appender
-        .run(move |c| keys_svc::revoke(c, &log, &Actor::User(user), &id, &body.reason, at))
+        .run(move |c| keys_svc::revoke(c, &Actor::User(user), &id, &body.reason, at))
         .await?;
     Ok(HttpResponse::Ok().json(KeyView::from(row)))
 }
@@ -268,14 +267,13 @@ pub async fn sign(
 ) -> Result<HttpResponse, ApiError> {
     let (id, n) = path.into_inner();
     let b = body.into_inner();
-    let (log, trust) = (state.log.clone(), state.trust.clone());
+    let trust = state.trust.clone();
     let signer = user.login.clone();
     let row = state
         .appender
         .run(move |c| {
             svc::submit(
                 c,
-                &log,
                 &trust,
                 &user,
                 &id,
@@ -373,10 +371,10 @@ pub async fn token(
     body: web::Json<TokenRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
-    let (log, trust) = (state.log.clone(), state.trust.clone());
+    let trust = state.trust.clone();
     let issued = state
         .appender
-        .run(move |c| svc::login_token(c, &log, &trust, &b.statement, &b.signature))
+        .run(move |c| svc::login_token(c, &trust, &b.statement, &b.signature))
         .await?;
     Ok(HttpResponse::Ok().json(TokenView {
         token: issued.secret,

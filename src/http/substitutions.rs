@@ -63,13 +63,12 @@ pub async fn create(
     let b = body.into_inner();
     let starts_at = parse_time("starts_at", Some(&b.starts_at))?.unwrap_or_default();
     let ends_at = parse_time("ends_at", Some(&b.ends_at))?.unwrap_or_default();
-    let (log, kinds) = (state.log.clone(), state.kinds.clone());
+    let kinds = state.kinds.clone();
     let row = state
         .appender
         .run(move |c| {
             svc::create(
                 c,
-                &log,
                 &kinds,
                 &user,
                 NewSubstitution {

@@ -1,7 +1,6 @@
 //! Organisations, users and API tokens.
 
 use chrono::{DateTime, Duration, Utc};
-use docflow_core::checkpoint::NoteSigner;
 use rand::RngCore;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -12,14 +11,13 @@ use crate::domain::language::StampLanguage;
 use crate::domain::organisation::{format_utc_offset, parse_utc_offset, OrgSettings};
 use crate::domain::{check_login, check_org_code, check_text, Roles};
 use crate::storage::models::{OrgRow, TokenRow, UserRow};
-use crate::storage::{self, ledger, orgs, write_tx, DbConnection};
+use crate::storage::{self, ledger, orgs, DbConnection, WriteTx};
 
 /// Bearer tokens start with this, so a leaked one is easy to recognise.
 pub const TOKEN_PREFIX: &str = "dft_";
 
 pub fn add_org(
-    conn: &mut DbConnection,
-    log: &NoteSigner,
+    conn: &mut WriteTx<'_>,
     actor: &Actor,
     code: &str,
     name: &str,
@@ -28,7 +26,8 @@ pub fn add_org(
     check_org_code(code)?;
     check_text("name", name, 300)?;
     let now = storage::now();
-    write_tx(conn, log, |c| {
+    {
+        let c = &mut *conn;
         if orgs::org_by_code(c, code)?.is_some() {
             return Err(ServiceError::Conflict(format!(
                 "an organisation with code {code} already exists"
@@ -59,7 +58,7 @@ pub fn add_org(
             },
         )?;
         Ok(row)
-    })
+    }
 }
 
 /// A change of settings; `None` keeps the current value.
@@ -72,8 +71,7 @@ pub struct SettingsChange {
 /// Changes the organisation's settings; PDFs stamped from now on use them.
 /// A real change is one ledger entry with the new settings.
 pub fn update_settings(
-    conn: &mut DbConnection,
-    log: &NoteSigner,
+    conn: &mut WriteTx<'_>,
     actor: &Actor,
     org_id: &str,
     change: SettingsChange,
@@ -85,7 +83,8 @@ pub fn update_settings(
         }));
     }
     let now = storage::now();
-    write_tx(conn, log, |c| {
+    {
+        let c = &mut *conn;
         let mut org = orgs::org_by_id(c, org_id)?.ok_or(ServiceError::NotFound("organisation"))?;
         let current = settings_of(&org);
         let language = change.stamp_language.unwrap_or(current.stamp_language);
@@ -111,7 +110,7 @@ pub fn update_settings(
         org.stamp_language = language;
         org.utc_offset = offset;
         Ok(org)
-    })
+    }
 }
 
 /// The stored settings; a value this build cannot read (written by a newer
@@ -135,8 +134,7 @@ pub struct NewUser<'a> {
 }
 
 pub fn add_user(
-    conn: &mut DbConnection,
-    log: &NoteSigner,
+    conn: &mut WriteTx<'_>,
     actor: &Actor,
     new: NewUser<'_>,
 ) -> Result<(UserRow, OrgRow), ServiceError> {
@@ -147,7 +145,8 @@ pub fn add_user(
         check_text("department", d, 300)?;
     }
     let now = storage::now();
-    write_tx(conn, log, |c| {
+    {
+        let c = &mut *conn;
         let org =
             orgs::org_by_code(c, new.org_code)?.ok_or(ServiceError::NotFound("organisation"))?;
         if orgs::user_by_login(c, new.login)?.is_some() {
@@ -185,7 +184,7 @@ pub fn add_user(
             },
         )?;
         Ok((row, org))
-    })
+    }
 }
 
 /// A token as shown once to whoever asked for it; only its hash is kept.
@@ -199,8 +198,7 @@ pub fn hash_token(secret: &str) -> [u8; 32] {
 }
 
 pub fn issue_token(
-    conn: &mut DbConnection,
-    log: &NoteSigner,
+    conn: &mut WriteTx<'_>,
     actor: &Actor,
     login: &str,
     label: &str,
@@ -219,7 +217,8 @@ pub fn issue_token(
         base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, raw)
     );
     let now = storage::now();
-    write_tx(conn, log, |c| {
+    {
+        let c = &mut *conn;
         let user = orgs::user_by_login(c, login)?.ok_or(ServiceError::NotFound("user"))?;
         let row = TokenRow {
             id: new_id(),
@@ -249,17 +248,17 @@ pub fn issue_token(
             },
         )?;
         Ok(IssuedToken { row, secret })
-    })
+    }
 }
 
 pub fn revoke_token(
-    conn: &mut DbConnection,
-    log: &NoteSigner,
+    conn: &mut WriteTx<'_>,
     actor: &Actor,
     token_id: &str,
 ) -> Result<TokenRow, ServiceError> {
     let now = storage::now();
-    write_tx(conn, log, |c| {
+    {
+        let c = &mut *conn;
         let mut token = orgs::token_by_id(c, token_id)?.ok_or(ServiceError::NotFound("token"))?;
         if token.revoked_at.is_some() {
             return Err(ServiceError::Conflict(
@@ -279,7 +278,7 @@ pub fn revoke_token(
         )?;
         token.revoked_at = Some(now.naive_utc());
         Ok(token)
-    })
+    }
 }
 
 /// Finds the user behind a bearer token. Every failure looks the same to

@@ -1,10 +1,17 @@
 //! Grouped appends: one writer thread per node runs the units of work that
-//! write to the ledger, as many as are waiting, in one transaction: one
-//! lock, one tree update, one signed checkpoint, one commit to disk.
+//! write to the ledger, as many as are waiting (up to [`MAX_BATCH`]), in one
+//! transaction: one lock, one tree update, one signed checkpoint, one
+//! commit to disk ([`storage::write_group`]).
 //!
-//! Each unit still commits together with its own ledger entries (they are
-//! in the same transaction), and runs in its own savepoint, so a unit that
-//! fails is rolled back alone and the others go on.
+//! This, and [`storage::write`] for the CLI, is the only code that opens,
+//! seals and commits a write transaction. Each unit receives the
+//! [`WriteTx`] it runs in: one savepoint of the group's transaction, so a
+//! unit that fails is rolled back alone and the others go on, and it still
+//! commits together with its own ledger entries. A unit is answered only
+//! after the group commits; if the commit fails, every unit of the group
+//! is answered with that failure. A unit whose group never ran (the writer
+//! cannot connect) is dropped, and its caller gets "the appender dropped a
+//! unit of work" (503).
 
 use std::panic::AssertUnwindSafe;
 use std::sync::mpsc;
@@ -14,14 +21,14 @@ use std::time::Duration;
 use docflow_core::checkpoint::NoteSigner;
 
 use super::ServiceError;
-use crate::storage::{self, DatabaseUrl, DbConnection, StorageError};
+use crate::storage::{self, DatabaseUrl, DbConnection, StorageError, WriteGroup, WriteTx};
 
 /// Most units in one transaction: bounds the work a failed commit undoes.
 pub const MAX_BATCH: usize = 128;
 
 /// Delivers a unit's result once its batch has committed (or not).
 type Finish = Box<dyn FnOnce(Result<(), String>) + Send>;
-type Job = Box<dyn FnOnce(&mut DbConnection) -> Finish + Send>;
+type Job = Box<dyn FnOnce(&mut WriteGroup<'_>) -> Finish + Send>;
 
 #[derive(Clone)]
 pub struct Appender {
@@ -45,28 +52,25 @@ impl Appender {
     pub async fn run<T, F>(&self, f: F) -> Result<T, ServiceError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T, ServiceError> + Send + 'static,
+        F: FnOnce(&mut WriteTx<'_>) -> Result<T, ServiceError> + Send + 'static,
     {
         let (reply, answer) = tokio::sync::oneshot::channel::<Result<T, ServiceError>>();
-        let job: Job = Box::new(move |conn| {
-            // Its own savepoint: a failure undoes this unit only.
-            let result = storage::write_tx_unsealed(conn, f);
+        let job: Job = Box::new(move |group| {
+            let result = group.unit(f);
             Box::new(move |batch: Result<(), String>| {
                 let result = match batch {
                     Ok(()) => result,
-                    Err(cause) => result.and(Err(StorageError::Corrupt(cause).into())),
+                    Err(cause) => result.and(Err(ServiceError::Unavailable(cause))),
                 };
                 let _ = reply.send(result);
             })
         });
-        self.jobs.send(job).map_err(|_| {
-            ServiceError::Storage(StorageError::Corrupt("the appender has stopped".into()))
-        })?;
-        answer.await.map_err(|_| {
-            ServiceError::Storage(StorageError::Corrupt(
-                "the appender dropped a unit of work".into(),
-            ))
-        })?
+        self.jobs
+            .send(job)
+            .map_err(|_| ServiceError::Unavailable("the appender has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| ServiceError::Unavailable("the appender dropped a unit of work".into()))?
     }
 }
 
@@ -86,10 +90,8 @@ fn writer(url: DatabaseUrl, log: Arc<NoteSigner>, queue: mpsc::Receiver<Job>) {
                 Ok(c) => conn.insert(c),
                 Err(e) => {
                     tracing::error!(error = %e, "appender cannot connect");
-                    for job in batch {
-                        // Never run: answer with the connection error.
-                        drop(job);
-                    }
+                    // Never run: each caller hears the unit was dropped.
+                    drop(batch);
                     std::thread::sleep(Duration::from_millis(200));
                     continue;
                 }
@@ -97,11 +99,10 @@ fn writer(url: DatabaseUrl, log: Arc<NoteSigner>, queue: mpsc::Receiver<Job>) {
         };
         let mut finishers: Vec<Finish> = Vec::with_capacity(batch.len());
         let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            storage::write_tx(c, &log, |c| {
+            storage::write_group::<ServiceError>(c, &log, |group| {
                 for job in batch {
-                    finishers.push(job(c));
+                    finishers.push(job(group));
                 }
-                Ok::<(), ServiceError>(())
             })
         }));
         let result = match outcome {

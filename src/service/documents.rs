@@ -1,6 +1,5 @@
 //! Documents and their immutable versions.
 
-use docflow_core::checkpoint::NoteSigner;
 use serde_json::json;
 
 use super::{new_id, Actor, AuthUser, ServiceError};
@@ -9,7 +8,7 @@ use crate::domain::{
 };
 use crate::storage::documents::{self as store, DocumentFilter};
 use crate::storage::models::{DocumentRow, VersionRow};
-use crate::storage::{self, ledger, write_tx, DbConnection};
+use crate::storage::{self, ledger, DbConnection, WriteTx};
 
 /// Uploaded content, already read within the size limit and hashed.
 #[derive(Debug, Clone)]
@@ -88,8 +87,7 @@ fn store_version(
 }
 
 pub fn create(
-    conn: &mut DbConnection,
-    log: &NoteSigner,
+    conn: &mut WriteTx<'_>,
     kinds: &DocumentKinds,
     user: &AuthUser,
     new: NewDocument,
@@ -104,7 +102,8 @@ pub fn create(
     let size = size_of(&upload)?;
     let now = storage::now();
     let actor = Actor::User(user.clone());
-    write_tx(conn, log, |c| {
+    {
+        let c = &mut *conn;
         let doc = DocumentRow {
             id: new_id(),
             org_id: user.org_id.clone(),
@@ -135,14 +134,13 @@ pub fn create(
         )?;
         let version = store_version(c, &doc.id, 1, &upload, size, user, now, appended.seq)?;
         Ok((doc, version))
-    })
+    }
 }
 
 /// Adds version n+1. `base_version`, when given, must be the latest version
 /// the client saw: two people editing at once do not silently overwrite.
 pub fn add_version(
-    conn: &mut DbConnection,
-    log: &NoteSigner,
+    conn: &mut WriteTx<'_>,
     user: &AuthUser,
     document_id: &str,
     base_version: Option<i32>,
@@ -155,7 +153,8 @@ pub fn add_version(
     let size = size_of(&upload)?;
     let now = storage::now();
     let actor = Actor::User(user.clone());
-    write_tx(conn, log, |c| {
+    {
+        let c = &mut *conn;
         let mut doc = store::document_in_org(c, &user.org_id, document_id)?
             .ok_or(ServiceError::NotFound("document"))?;
         if let Some(base) = base_version {
@@ -185,7 +184,7 @@ pub fn add_version(
         doc.latest_version = next;
         doc.updated_at = now.naive_utc();
         Ok((doc, version))
-    })
+    }
 }
 
 pub fn get(

@@ -208,7 +208,7 @@ pub fn bundle(
     let number = u64::try_from(version).unwrap_or(0);
     let qr = log
         .sign(&qr_record(&doc.id, number, &v.sha256, last_signature))
-        .map_err(|e| corrupt(format!("signing the QR record: {e}")))?;
+        .map_err(|e| ServiceError::Internal(format!("signing the QR record: {e}")))?;
     Ok(Bundle {
         format: FORMAT.to_owned(),
         document: doc.id,
@@ -246,7 +246,7 @@ pub fn stamped_pdf(
     let view = proven::build(&bundle, &log.verifier())
         .map_err(|why| corrupt(format!("the evidence does not prove itself: {why}")))?;
     docflow_verify::layout::render(&content, &bundle, &view).map_err(|e| match e {
-        docflow_pdf::PdfError::Font(_) => corrupt(e),
+        docflow_pdf::PdfError::Font(_) => ServiceError::Internal(e.to_string()),
         other => ServiceError::Unprocessable(format!("the version cannot be stamped: {other}")),
     })
 }

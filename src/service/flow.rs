@@ -4,7 +4,6 @@
 use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use docflow_core::checkpoint::NoteSigner;
 use docflow_core::statement::Purpose;
 use docflow_flow::calendar::{Deadline, WorkingCalendar};
 use docflow_flow::route::{
@@ -19,7 +18,7 @@ use super::{new_id, Actor, AuthUser, ServiceError};
 use crate::domain::{check_text, DocumentEvent, DocumentKinds, DocumentState, Role};
 use crate::storage::models::{DecisionRow, DocumentRow, RouteRow, RouteTemplateRow, SignatureRow};
 use crate::storage::{
-    self, documents, ledger, orgs, routes as store, write_tx, DbConnection, StorageError,
+    self, documents, ledger, orgs, routes as store, DbConnection, StorageError, WriteTx,
 };
 
 /// Who may send documents along a route and save route templates.
@@ -78,8 +77,7 @@ pub fn calendar(conn: &mut DbConnection, org_id: &str) -> Result<WorkingCalendar
 }
 
 pub fn set_calendar_day(
-    conn: &mut DbConnection,
-    log: &NoteSigner,
+    conn: &mut WriteTx<'_>,
     user: &AuthUser,
     day: &str,
     working: bool,
@@ -88,7 +86,8 @@ pub fn set_calendar_day(
     NaiveDate::parse_from_str(day, "%Y-%m-%d")
         .map_err(|_| ServiceError::BadRequest("day: expected YYYY-MM-DD".into()))?;
     let now = storage::now();
-    write_tx(conn, log, |c| {
+    {
+        let c = &mut *conn;
         store::set_calendar_day(c, &user.org_id, day, working)?;
         ledger::append(
             c,
@@ -101,7 +100,7 @@ pub fn set_calendar_day(
             },
         )?;
         Ok(())
-    })
+    }
 }
 
 /// A route as a client writes it: assignees by login.
@@ -162,8 +161,7 @@ fn spec_from_input(
 }
 
 pub fn save_template(
-    conn: &mut DbConnection,
-    log: &NoteSigner,
+    conn: &mut WriteTx<'_>,
     kinds: &DocumentKinds,
     user: &AuthUser,
     name: &str,
@@ -174,7 +172,8 @@ pub fn save_template(
     check_text("name", name, 200)?;
     kinds.check(kind)?;
     let now = storage::now();
-    write_tx(conn, log, |c| {
+    {
+        let c = &mut *conn;
         let spec = spec_from_input(c, &user.org_id, stages)?;
         if store::template_by_name(c, &user.org_id, name)?.is_some() {
             return Err(ServiceError::Conflict(format!(
@@ -183,7 +182,8 @@ pub fn save_template(
         }
         let id = new_id();
         let spec_json =
-            serde_json::to_string(&spec).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+            serde_json::to_string(&spec)
+                .map_err(|e| ServiceError::Internal(format!("serialising a route: {e}")))?;
         let appended = ledger::append(
             c,
             now,
@@ -210,7 +210,7 @@ pub fn save_template(
         };
         store::insert_template(c, &row)?;
         Ok(row)
-    })
+    }
 }
 
 pub fn templates(
@@ -233,13 +233,12 @@ fn parse_route(row: &RouteRow) -> Result<Route, ServiceError> {
 
 fn runtime_json(route: &Route) -> Result<String, ServiceError> {
     serde_json::to_string(route)
-        .map_err(|e| ServiceError::Storage(StorageError::Corrupt(e.to_string())))
+        .map_err(|e| ServiceError::Internal(format!("serialising a route: {e}")))
 }
 
 /// Sends a version along a route: the document goes on approval.
 pub fn start(
-    conn: &mut DbConnection,
-    log: &NoteSigner,
+    conn: &mut WriteTx<'_>,
     user: &AuthUser,
     document_id: &str,
     version: i32,
@@ -247,7 +246,8 @@ pub fn start(
 ) -> Result<(RouteRow, Route), ServiceError> {
     user.require_any(STARTS_ROUTES)?;
     let now = storage::now();
-    write_tx(conn, log, |c| {
+    {
+        let c = &mut *conn;
         let doc = documents::document_in_org(c, &user.org_id, document_id)?
             .ok_or(ServiceError::NotFound("document"))?;
         documents::version(c, &doc.id, version)?.ok_or(ServiceError::NotFound("version"))?;
@@ -303,7 +303,7 @@ pub fn start(
         };
         store::insert_route(c, &row)?;
         Ok((row, route))
-    })
+    }
 }
 
 fn route_in_org(
@@ -500,8 +500,7 @@ pub struct DecisionInput {
 /// Records a signed decision and moves the route and the document on.
 #[allow(clippy::too_many_arguments)]
 pub fn decide(
-    conn: &mut DbConnection,
-    log: &NoteSigner,
+    conn: &mut WriteTx<'_>,
     trust: &TrustStore,
     user: &AuthUser,
     route_id: &str,
@@ -526,7 +525,8 @@ pub fn decide(
     }
     let sha = comment_sha256(input.comment.as_deref());
     let now = storage::now();
-    write_tx(conn, log, |c| {
+    {
+        let c = &mut *conn;
         let on_behalf = input.on_behalf_of.as_deref();
         let (mut row, mut route, doc, principal) =
             prepare(c, user, route_id, stage, step, decision, on_behalf, now)?;
@@ -595,14 +595,13 @@ pub fn decide(
         };
         store::insert_decision(c, &decision_row)?;
         Ok((decision_row, row, signature))
-    })
+    }
 }
 
 /// Moves a document by a plain event (send, file, abort) that no route,
 /// signature or registration drives.
 pub fn transition_document(
-    conn: &mut DbConnection,
-    log: &NoteSigner,
+    conn: &mut WriteTx<'_>,
     user: &AuthUser,
     document_id: &str,
     event: &str,
@@ -619,7 +618,8 @@ pub fn transition_document(
     };
     user.require_any(STARTS_ROUTES)?;
     let now = storage::now();
-    write_tx(conn, log, |c| {
+    {
+        let c = &mut *conn;
         let doc = documents::document_in_org(c, &user.org_id, document_id)?
             .ok_or(ServiceError::NotFound("document"))?;
         let next = apply(c, &doc, event, now)?;
@@ -655,5 +655,5 @@ pub fn transition_document(
             },
         )?;
         Ok(next)
-    })
+    }
 }

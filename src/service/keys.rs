@@ -3,7 +3,6 @@
 
 use base64::{engine::general_purpose::STANDARD, Engine as _};
 use chrono::{DateTime, NaiveDateTime, Utc};
-use docflow_core::checkpoint::NoteSigner;
 use docflow_core::keys::PublicKey;
 use docflow_core::x509::{self, CertError};
 use serde_json::json;
@@ -11,7 +10,7 @@ use serde_json::json;
 use super::{Actor, AuthUser, ServiceError};
 use crate::domain::{check_text, MANAGES_KEYS};
 use crate::storage::models::{KeyRow, UserRow};
-use crate::storage::{self, keys as store, ledger, orgs, write_tx, DbConnection};
+use crate::storage::{self, keys as store, ledger, orgs, DbConnection, WriteTx};
 
 /// Trust anchors and CRLs that X.509 keys are validated against.
 #[derive(Debug, Clone, Default)]
@@ -82,8 +81,7 @@ pub fn split_chain(stored: &[u8]) -> Result<Vec<Vec<u8>>, ServiceError> {
 }
 
 pub fn register(
-    conn: &mut DbConnection,
-    log: &NoteSigner,
+    conn: &mut WriteTx<'_>,
     trust: &TrustStore,
     actor: &Actor,
     login: &str,
@@ -137,7 +135,8 @@ pub fn register(
             }
         }
     };
-    write_tx(conn, log, |c| {
+    {
+        let c = &mut *conn;
         let user = orgs::user_by_login(c, login)?.ok_or(ServiceError::NotFound("user"))?;
         may_manage(actor, &user)?;
         if store::key(c, &row.id)?.is_some() {
@@ -168,7 +167,7 @@ pub fn register(
         row.ledger_seq = appended.seq;
         store::insert_key(c, &row)?;
         Ok(row)
-    })
+    }
 }
 
 pub fn list(
@@ -187,8 +186,7 @@ pub fn list(
 /// Revokes a key from `at` (default now; never in the future). Signatures
 /// made before `at` stay valid; none is accepted after it.
 pub fn revoke(
-    conn: &mut DbConnection,
-    log: &NoteSigner,
+    conn: &mut WriteTx<'_>,
     actor: &Actor,
     key_id: &str,
     reason: &str,
@@ -204,7 +202,8 @@ pub fn revoke(
             "the revocation time must not be in the future".into(),
         ));
     }
-    write_tx(conn, log, |c| {
+    {
+        let c = &mut *conn;
         let mut key = store::key(c, key_id)?.ok_or(ServiceError::NotFound("key"))?;
         let owner = orgs::user_by_id(c, &key.user_id)?.ok_or(ServiceError::NotFound("key"))?;
         if matches!(actor, Actor::User(u) if u.org_id != owner.org_id) {
@@ -231,7 +230,7 @@ pub fn revoke(
         key.revoked_at = Some(naive(at));
         key.revocation_reason = Some(reason.to_owned());
         Ok(key)
-    })
+    }
 }
 
 /// The caller's key, usable for a signature made at `at`: not another

@@ -43,6 +43,14 @@ pub enum ServiceError {
     Unauthorized(&'static str),
     #[error("the content is larger than the limit of {limit} bytes")]
     TooLarge { limit: u64 },
+    /// A fault on this side that the caller cannot fix (500; the cause is
+    /// logged, never sent).
+    #[error("internal error: {0}")]
+    Internal(String),
+    /// Cannot serve now, but may soon: the writer stopped, the pool is
+    /// exhausted (503).
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
     #[error(transparent)]
     Storage(#[from] StorageError),
 }

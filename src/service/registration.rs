@@ -1,6 +1,5 @@
 //! Registration journals and registering documents in them.
 
-use docflow_core::checkpoint::NoteSigner;
 use serde_json::json;
 
 use super::{new_id, Actor, AuthUser, ServiceError};
@@ -9,7 +8,7 @@ use crate::domain::{
     REGISTERS_DOCUMENTS,
 };
 use crate::storage::models::{JournalRow, RegistrationRow};
-use crate::storage::{self, documents, journals as store, ledger, orgs, write_tx, DbConnection};
+use crate::storage::{self, documents, journals as store, ledger, orgs, DbConnection, WriteTx};
 
 pub struct NewJournal {
     pub code: String,
@@ -18,8 +17,7 @@ pub struct NewJournal {
 }
 
 pub fn add_journal(
-    conn: &mut DbConnection,
-    log: &NoteSigner,
+    conn: &mut WriteTx<'_>,
     configured: &DocumentKinds,
     user: &AuthUser,
     new: NewJournal,
@@ -37,7 +35,8 @@ pub fn add_journal(
     }
     let now = storage::now();
     let actor = Actor::User(user.clone());
-    write_tx(conn, log, |c| {
+    {
+        let c = &mut *conn;
         if store::journal_by_code(c, &user.org_id, &new.code)?.is_some() {
             return Err(ServiceError::Conflict(format!(
                 "journal {} already exists",
@@ -71,7 +70,7 @@ pub fn add_journal(
         };
         store::insert_journal(c, &row)?;
         Ok(row)
-    })
+    }
 }
 
 pub fn list_journals(
@@ -93,8 +92,7 @@ pub struct Registration {
 }
 
 pub fn register(
-    conn: &mut DbConnection,
-    log: &NoteSigner,
+    conn: &mut WriteTx<'_>,
     user: &AuthUser,
     document_id: &str,
     reg: Registration,
@@ -115,7 +113,8 @@ pub fn register(
     }
     let now = storage::now();
     let actor = Actor::User(user.clone());
-    write_tx(conn, log, |c| {
+    {
+        let c = &mut *conn;
         let doc = documents::document_in_org(c, &user.org_id, document_id)?
             .ok_or(ServiceError::NotFound("document"))?;
         if store::registration(c, &doc.id)?.is_some() {
@@ -213,7 +212,7 @@ pub fn register(
         store::insert_registration(c, &row)?;
         documents::set_state(c, &doc.id, next.as_str(), now.naive_utc())?;
         Ok((row, journal))
-    })
+    }
 }
 
 pub fn registration(

@@ -3,7 +3,6 @@
 //! statement and a ledger entry, in the same transaction as its effect.
 
 use chrono::{DateTime, Utc};
-use docflow_core::checkpoint::NoteSigner;
 use docflow_core::statement::Purpose;
 use docflow_flow::resolution::{ExecutorSpec, Resolution, ResolutionError, ResolutionSpec};
 use serde_json::json;
@@ -15,7 +14,7 @@ use super::{new_id, Actor, AuthUser, ServiceError};
 use crate::domain::{DocumentState, Role};
 use crate::storage::models::{ReportRow, ResolutionRow, UserRow};
 use crate::storage::{
-    self, documents, ledger, orgs, resolutions as store, write_tx, DbConnection, StorageError,
+    self, documents, ledger, orgs, resolutions as store, DbConnection, StorageError, WriteTx,
 };
 
 /// Who may draft a resolution for a head (assistants, the chancellery).
@@ -63,7 +62,7 @@ pub(super) fn parse(row: &ResolutionRow) -> Result<Resolution, ServiceError> {
 
 fn runtime(res: &Resolution) -> Result<String, ServiceError> {
     serde_json::to_string(res.record())
-        .map_err(|e| ServiceError::Storage(StorageError::Corrupt(e.to_string())))
+        .map_err(|e| ServiceError::Internal(format!("serialising a resolution: {e}")))
 }
 
 fn state_name(res: &Resolution) -> String {
@@ -93,8 +92,7 @@ pub struct NewResolution {
 /// Drafts a resolution on a registered document. It takes effect when its
 /// author signs it (`action: sign`).
 pub fn draft(
-    conn: &mut DbConnection,
-    log: &NoteSigner,
+    conn: &mut WriteTx<'_>,
     user: &AuthUser,
     document_id: &str,
     new: NewResolution,
@@ -108,7 +106,8 @@ pub fn draft(
         ));
     }
     let now = storage::now();
-    write_tx(conn, log, |c| {
+    {
+        let c = &mut *conn;
         let doc = documents::document_in_org(c, &user.org_id, document_id)?
             .ok_or(ServiceError::NotFound("document"))?;
         if doc.state != DocumentState::Registered.as_str()
@@ -208,7 +207,7 @@ pub fn draft(
         };
         store::insert(c, &row)?;
         Ok(row)
-    })
+    }
 }
 
 /// A signed action on a resolution.
@@ -298,7 +297,8 @@ impl Action {
 
 fn spec_sha(res: &Resolution) -> Result<String, ServiceError> {
     let text =
-        serde_json::to_string(res.spec()).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+        serde_json::to_string(res.spec())
+            .map_err(|e| ServiceError::Internal(format!("serialising a resolution: {e}")))?;
     Ok(sha(&text))
 }
 
@@ -387,8 +387,7 @@ pub fn statement(
 
 /// Records a signed action.
 pub fn act(
-    conn: &mut DbConnection,
-    log: &NoteSigner,
+    conn: &mut WriteTx<'_>,
     trust: &TrustStore,
     user: &AuthUser,
     resolution_id: &str,
@@ -396,7 +395,8 @@ pub fn act(
     submission: Submission,
 ) -> Result<ResolutionRow, ServiceError> {
     let now = storage::now();
-    write_tx(conn, log, |c| {
+    {
+        let c = &mut *conn;
         let mut row = in_org(c, user, resolution_id)?;
         let mut res = parse(&row)?;
         let spec = spec_sha(&res)?;
@@ -446,7 +446,7 @@ pub fn act(
         row.runtime = runtime(&res)?;
         store::update(c, &row.id, &row.state, &row.runtime, now.naive_utc())?;
         Ok(row)
-    })
+    }
 }
 
 pub fn get(

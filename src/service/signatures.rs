@@ -6,7 +6,6 @@
 
 use base64::{engine::general_purpose::STANDARD, Engine as _};
 use chrono::Duration;
-use docflow_core::checkpoint::NoteSigner;
 use docflow_core::keys::Signature;
 use docflow_core::statement::{
     new_nonce, DocumentFields, DocumentStatement, LoginFields, LoginStatement, Purpose, Statement,
@@ -19,7 +18,7 @@ use super::{new_id, Actor, AuthUser, ServiceError};
 use crate::domain::may_sign;
 use crate::storage::models::{ChallengeRow, KeyRow, SignatureRow};
 use crate::storage::{
-    self, documents, keys as store, ledger, orgs, write_tx, write_tx_unsealed, DbConnection,
+    self, documents, keys as store, ledger, orgs, write_tx_unsealed, DbConnection, WriteTx,
 };
 
 /// How long an issued statement can be signed.
@@ -275,7 +274,7 @@ pub fn verify_submission(
 /// Records a verified signature and its ledger entry; `facts` are added
 /// to the entry's data (route, step, decision…).
 pub fn record(
-    c: &mut DbConnection,
+    c: &mut WriteTx<'_>,
     user: &AuthUser,
     verified: &Verified,
     facts: serde_json::Map<String, serde_json::Value>,
@@ -325,8 +324,7 @@ pub fn record(
 /// A plain signature on a version (`sign`, or a decision outside a route).
 #[allow(clippy::too_many_arguments)]
 pub fn submit(
-    conn: &mut DbConnection,
-    log: &NoteSigner,
+    conn: &mut WriteTx<'_>,
     trust: &TrustStore,
     user: &AuthUser,
     document_id: &str,
@@ -345,7 +343,8 @@ pub fn submit(
     }
     may_sign(purpose, &user.roles).map_err(ServiceError::Forbidden)?;
     let now = storage::now();
-    write_tx(conn, log, |c| {
+    {
+        let c = &mut *conn;
         let expected = Expected {
             purposes: &[purpose],
             extra: Vec::new(),
@@ -364,7 +363,7 @@ pub fn submit(
             }
         }
         Ok(row)
-    })
+    }
 }
 
 pub fn list(
@@ -453,8 +452,7 @@ pub fn login_challenge(
 
 /// Exchanges a signed login statement for a bearer token.
 pub fn login_token(
-    conn: &mut DbConnection,
-    log: &NoteSigner,
+    conn: &mut WriteTx<'_>,
     trust: &TrustStore,
     statement_text: &str,
     signature_b64: &str,
@@ -471,7 +469,8 @@ pub fn login_token(
     let signature = parse_signature(signature_b64)?;
     let fields = statement.fields().clone();
     let now = storage::now();
-    write_tx(conn, log, |c| {
+    {
+        let c = &mut *conn;
         let challenge = take_challenge(c, &fields.nonce, statement_text, now)?;
         if challenge.purpose != Purpose::Login.as_str() {
             return Err(ServiceError::Unprocessable(
@@ -492,12 +491,11 @@ pub fn login_token(
             .map_err(|_| ServiceError::Unauthorized("the login signature does not verify"))?;
         // Nested: a savepoint inside this transaction, under the same lock.
         admin::issue_token(
-            c,
-            log,
+            conn,
             &Actor::KeyLogin(key.id.clone()),
             &fields.login,
             "key-login",
             Duration::hours(KEY_LOGIN_TOKEN_HOURS),
         )
-    })
+    }
 }

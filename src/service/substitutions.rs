@@ -1,13 +1,12 @@
 //! Substitutions: who may act for whom, when, for which kinds.
 
 use chrono::{DateTime, Utc};
-use docflow_core::checkpoint::NoteSigner;
 use serde_json::json;
 
 use super::{new_id, Actor, AuthUser, ServiceError};
 use crate::domain::{DocumentKinds, Role};
 use crate::storage::models::SubstitutionRow;
-use crate::storage::{self, ledger, orgs, substitutions as store, write_tx, DbConnection};
+use crate::storage::{self, ledger, orgs, substitutions as store, DbConnection, WriteTx};
 
 pub struct NewSubstitution {
     /// Whose substitute (default: the caller; an admin may name another user).
@@ -19,8 +18,7 @@ pub struct NewSubstitution {
 }
 
 pub fn create(
-    conn: &mut DbConnection,
-    log: &NoteSigner,
+    conn: &mut WriteTx<'_>,
     configured: &DocumentKinds,
     caller: &AuthUser,
     new: NewSubstitution,
@@ -41,7 +39,8 @@ pub fn create(
         }
     }
     let now = storage::now();
-    write_tx(conn, log, |c| {
+    {
+        let c = &mut *conn;
         let user = match &new.user {
             None => orgs::user_by_id(c, &caller.user_id)?.ok_or(ServiceError::NotFound("user"))?,
             Some(login) => {
@@ -99,7 +98,7 @@ pub fn create(
         };
         store::insert(c, &row)?;
         Ok(row)
-    })
+    }
 }
 
 pub fn list(

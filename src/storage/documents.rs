@@ -23,7 +23,7 @@ pub fn put_blob(
         return Ok(false);
     }
     let size = i64::try_from(data.len())
-        .map_err(|_| StorageError::Corrupt("content larger than i64".into()))?;
+        .map_err(|_| StorageError::TooLarge(data.len()))?;
     diesel::insert_into(blobs::table)
         .values(&NewBlob {
             sha256,

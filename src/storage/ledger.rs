@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use super::models::LedgerRow;
 use super::schema::ledger;
-use super::{DbConnection, StorageError};
+use super::{DbConnection, StorageError, WriteTx};
 
 /// A change to record, before it gets its number and hash.
 #[derive(Debug, Clone)]
@@ -25,14 +25,16 @@ pub struct Appended {
     pub hash: [u8; 32],
 }
 
-/// Appends one entry. Must run inside [`super::write_tx`]: the write lock
-/// makes "read the head, insert the next" atomic across threads and nodes,
-/// and the unique constraints on `seq` and `prev_hash` are the backstop.
+/// Appends one entry. It takes the [`WriteTx`] a unit of work runs in: the
+/// write lock makes "read the head, insert the next" atomic across threads
+/// and nodes, and the unique constraints on `seq` and `prev_hash` are the
+/// backstop.
 pub fn append(
-    conn: &mut DbConnection,
+    tx: &mut WriteTx<'_>,
     time: DateTime<Utc>,
     entry: NewEntry,
 ) -> Result<Appended, StorageError> {
+    let conn: &mut DbConnection = tx;
     let (head_seq, head_hash) = head(conn)?;
     let subject_prev: Option<i64> = ledger::table
         .filter(ledger::subject.eq(&entry.subject))

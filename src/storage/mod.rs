@@ -52,6 +52,10 @@ pub enum StorageError {
     Pool(#[from] r2d2::PoolError),
     #[error("migrations failed: {0}")]
     Migration(String),
+    #[error("cannot open the connection pool: {0}")]
+    PoolSetup(String),
+    #[error("{0} bytes do not fit a database size column")]
+    TooLarge(usize),
     #[error("invalid database URL: {0}")]
     BadUrl(String),
     #[error("stored data is inconsistent: {0}")]
@@ -190,7 +194,7 @@ pub fn pool(url: &DatabaseUrl, max_size: u32) -> Result<Pool, StorageError> {
         .max_size(size)
         .connection_timeout(Duration::from_secs(30))
         .build(Manager { url: url.clone() })
-        .map_err(|e| StorageError::Migration(format!("cannot open the pool: {e}")))
+        .map_err(|e| StorageError::PoolSetup(e.to_string()))
 }
 
 /// Runs pending migrations; returns the versions applied. On PostgreSQL this
@@ -218,31 +222,80 @@ pub fn migrate(conn: &mut DbConnection) -> Result<Vec<String>, StorageError> {
     }
 }
 
-/// Runs `f` in a write transaction that holds the global write lock from
-/// its first statement: on PostgreSQL a transaction-scoped advisory lock, on
-/// SQLite an immediate transaction. Every change and its ledger entry go
-/// through here, so ledger appends are serialised across threads and nodes.
-/// Called inside another write transaction, it nests as a savepoint (the
-/// lock is already held).
-pub fn write_tx<T, E>(
+/// The write transaction a unit of work runs in. Only [`write`] and
+/// [`WriteGroup::unit`] make one; service functions receive it and know
+/// nothing else of how it began, is sealed or commits. It derefs to the
+/// connection, so storage functions take it as they are.
+pub struct WriteTx<'c> {
+    conn: &'c mut DbConnection,
+}
+
+impl std::ops::Deref for WriteTx<'_> {
+    type Target = DbConnection;
+    fn deref(&self) -> &DbConnection {
+        self.conn
+    }
+}
+
+impl std::ops::DerefMut for WriteTx<'_> {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        self.conn
+    }
+}
+
+/// Runs one unit of work in its own write transaction and commits it: it
+/// holds the global write lock from its first statement (on PostgreSQL a
+/// transaction-scoped advisory lock, on SQLite an immediate transaction),
+/// so ledger appends are serialised across threads and nodes, and the new
+/// entries are sealed (leaves and a signed checkpoint) before the commit.
+/// The CLI's runner; the server groups units with [`write_group`].
+pub fn write<T, E>(
     conn: &mut DbConnection,
     log: &docflow_core::checkpoint::NoteSigner,
-    f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+    f: impl FnOnce(&mut WriteTx<'_>) -> Result<T, E>,
 ) -> Result<T, E>
 where
     E: From<diesel::result::Error> + From<StorageError>,
 {
-    // Nested (a savepoint in a caller's write transaction, e.g. one unit of
-    // a grouped append): the outermost transaction seals once for all.
-    let outermost = !in_transaction(conn);
     run_tx(conn, true, |c| {
-        let value = f(c)?;
-        if outermost {
-            // The new entries become leaves and a signed checkpoint covers
-            // them, in this same transaction.
-            transparency::seal(c, log, now())?;
-        }
+        let value = f(&mut WriteTx { conn: c })?;
+        transparency::seal(c, log, now())?;
         Ok(value)
+    })
+}
+
+/// A group of units in one write transaction: see [`write_group`].
+pub struct WriteGroup<'c> {
+    conn: &'c mut DbConnection,
+}
+
+impl WriteGroup<'_> {
+    /// Runs one unit in a savepoint of the group's transaction: a unit that
+    /// fails is rolled back alone and the others go on. The lock is the
+    /// group's; the unit takes none of its own.
+    pub fn unit<T, E>(&mut self, f: impl FnOnce(&mut WriteTx<'_>) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<diesel::result::Error>,
+    {
+        run_tx(self.conn, false, |c| f(&mut WriteTx { conn: c }))
+    }
+}
+
+/// Runs `units` in one write transaction (lock as for [`write`]), seals
+/// every entry they appended once, with one signed checkpoint, and commits
+/// once. The appender's batch.
+pub fn write_group<E>(
+    conn: &mut DbConnection,
+    log: &docflow_core::checkpoint::NoteSigner,
+    units: impl FnOnce(&mut WriteGroup<'_>),
+) -> Result<(), E>
+where
+    E: From<diesel::result::Error> + From<StorageError>,
+{
+    run_tx(conn, true, |c| {
+        units(&mut WriteGroup { conn: c });
+        transparency::seal(c, log, now())?;
+        Ok(())
     })
 }
 

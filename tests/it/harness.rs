@@ -404,38 +404,41 @@ impl TestApp {
             .unwrap()
             .is_none()
         {
-            admin::add_org(
-                &mut conn,
-                &log_signer(),
-                &Actor::Operator,
-                org,
-                &format!("{org} вазирлиги"),
-                Default::default(),
-            )
+            storage::write::<_, docflow::service::ServiceError>(&mut conn, &log_signer(), |tx| {
+                admin::add_org(
+                    tx,
+                    &Actor::Operator,
+                    org,
+                    &format!("{org} вазирлиги"),
+                    Default::default(),
+                )
+            })
             .unwrap();
         }
-        admin::add_user(
-            &mut conn,
-            &log_signer(),
-            &Actor::Operator,
-            admin::NewUser {
-                org_code: org,
-                login,
-                full_name: "Дилноза Юсупова",
-                position: "Bosh mutaxassis",
-                roles: Roles::new(roles.to_vec()).unwrap(),
-                department: None,
-            },
-        )
+        storage::write::<_, docflow::service::ServiceError>(&mut conn, &log_signer(), |tx| {
+            admin::add_user(
+                tx,
+                &Actor::Operator,
+                admin::NewUser {
+                    org_code: org,
+                    login,
+                    full_name: "Дилноза Юсупова",
+                    position: "Bosh mutaxassis",
+                    roles: Roles::new(roles.to_vec()).unwrap(),
+                    department: None,
+                },
+            )
+        })
         .unwrap();
-        admin::issue_token(
-            &mut conn,
-            &log_signer(),
-            &Actor::Operator,
-            login,
-            "test",
-            chrono::Duration::days(1),
-        )
+        storage::write::<_, docflow::service::ServiceError>(&mut conn, &log_signer(), |tx| {
+            admin::issue_token(
+                tx,
+                &Actor::Operator,
+                login,
+                "test",
+                chrono::Duration::days(1),
+            )
+        })
         .unwrap()
         .secret
     }

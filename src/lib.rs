@@ -6,6 +6,7 @@
 //! Formats, hashes and signature checks live in the `docflow-core` crate,
 //! which has no database, web or network code.
 
+pub mod app;
 pub mod config;
 pub mod domain;
 pub mod http;

@@ -14,7 +14,7 @@ fn main() -> ExitCode {
     match cli::run(args) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("docflow: error: {e:#}");
+            cli::output::err(format_args!("docflow: error: {e:#}\n"));
             ExitCode::from(2)
         }
     }

@@ -44,7 +44,7 @@ impl FromRequest for Caller {
             let token = token?;
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
             let user = blocking(state.pool.clone(), move |conn| {
-                admin::authenticate(conn, &token, crate::storage::now())
+                admin::authenticate(conn, &token, crate::service::now())
             })
             .await?;
             Ok(Caller(user))

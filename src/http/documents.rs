@@ -3,105 +3,21 @@
 use actix_multipart::Multipart;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Caller;
 use super::error::{blocking, ApiError, ErrorBody};
-use super::{time, AppState};
+use super::AppState;
 use crate::domain::fold_for_search;
+use crate::service::documents::DocumentFilter;
 use crate::service::documents::{self as svc, NewDocument, Upload};
-use crate::storage::documents::DocumentFilter;
-use crate::storage::models::{DocumentRow, VersionRow};
+use crate::service::views::{uploaded, DocumentView, UploadedView, VersionView};
 
 /// The `meta` part of a new document may be at most this large.
 const MAX_META_BYTES: usize = 64 * 1024;
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct DocumentView {
-    pub id: String,
-    pub kind: String,
-    pub title: String,
-    pub state: String,
-    pub latest_version: i32,
-    pub organisation: String,
-    pub created_by: String,
-    /// RFC 3339, UTC.
-    pub created_at: String,
-    pub updated_at: String,
-}
-
-impl From<DocumentRow> for DocumentView {
-    fn from(d: DocumentRow) -> Self {
-        DocumentView {
-            id: d.id,
-            kind: d.kind,
-            title: d.title,
-            state: d.state,
-            latest_version: d.latest_version,
-            organisation: d.org_id,
-            created_by: d.created_by,
-            created_at: time(d.created_at),
-            updated_at: time(d.updated_at),
-        }
-    }
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct VersionView {
-    pub document_id: String,
-    pub version: i32,
-    /// SHA-256 of the content, lower-case hex.
-    pub sha256: String,
-    pub size: i64,
-    pub content_type: String,
-    pub filename: String,
-    pub created_by: String,
-    pub created_at: String,
-    /// The ledger entry that recorded this version.
-    pub ledger_seq: i64,
-}
-
-impl From<VersionRow> for VersionView {
-    fn from(v: VersionRow) -> Self {
-        VersionView {
-            document_id: v.document_id,
-            version: v.version,
-            sha256: v.sha256,
-            size: v.size,
-            content_type: v.content_type,
-            filename: v.filename,
-            created_by: v.created_by,
-            created_at: time(v.created_at),
-            ledger_seq: v.ledger_seq,
-        }
-    }
-}
-
-/// Answer to an upload: the document and the version just written.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct UploadedView {
-    /// The document id.
-    pub id: String,
-    pub version: i32,
-    pub sha256: String,
-    pub size: i64,
-    pub ledger_seq: i64,
-    pub document: DocumentView,
-}
-
-fn uploaded(doc: DocumentRow, v: VersionRow) -> UploadedView {
-    UploadedView {
-        id: doc.id.clone(),
-        version: v.version,
-        sha256: v.sha256,
-        size: v.size,
-        ledger_seq: v.ledger_seq,
-        document: doc.into(),
-    }
-}
 
 /// The `meta` part of `POST /documents`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -472,14 +388,8 @@ pub struct DocumentPage {
     pub offset: i64,
 }
 
-fn parse_time(field: &str, v: &Option<String>) -> Result<Option<NaiveDateTime>, ApiError> {
-    v.as_deref()
-        .map(|s| {
-            DateTime::parse_from_rfc3339(s)
-                .map(|t| t.with_timezone(&Utc).naive_utc())
-                .map_err(|e| ApiError::BadRequest(format!("{field}: not an RFC 3339 time: {e}")))
-        })
-        .transpose()
+fn parse_naive_time(field: &str, v: &Option<String>) -> Result<Option<NaiveDateTime>, ApiError> {
+    Ok(super::parse_time(field, v.as_deref())?.map(|t| t.naive_utc()))
 }
 
 /// The caller's organisation's documents, newest first.
@@ -503,8 +413,8 @@ pub async fn list(
         return Err(ApiError::BadRequest("offset must not be negative".into()));
     }
     let filter = DocumentFilter {
-        created_from: parse_time("created_from", &q.created_from)?,
-        created_to: parse_time("created_to", &q.created_to)?,
+        created_from: parse_naive_time("created_from", &q.created_from)?,
+        created_to: parse_naive_time("created_to", &q.created_to)?,
         kind: q.kind,
         state: q.state,
         created_by: q.created_by,

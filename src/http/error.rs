@@ -114,9 +114,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::Forbidden(m) => ApiError::Forbidden(m),
             ServiceError::Unauthorized(m) => ApiError::Unauthorized(m.to_owned()),
             e @ ServiceError::TooLarge { .. } => ApiError::PayloadTooLarge(e.to_string()),
-            ServiceError::Storage(crate::storage::StorageError::Pool(p)) => {
-                ApiError::Unavailable(p.to_string())
-            }
+            ServiceError::Storage(s) if s.is_unavailable() => ApiError::Unavailable(s.to_string()),
             ServiceError::Internal(m) => ApiError::internal(m),
             ServiceError::Unavailable(m) => ApiError::Unavailable(m),
             ServiceError::Storage(s) => ApiError::internal(s),
@@ -130,18 +128,11 @@ impl From<actix_web::error::BlockingError> for ApiError {
     }
 }
 
-/// Runs one unit of work on the blocking pool: get a connection, run it.
-pub async fn blocking<T, F>(pool: crate::storage::Pool, f: F) -> Result<T, ApiError>
+/// Runs one unit of work on the blocking pool (see [`crate::service::blocking`]).
+pub async fn blocking<T, F>(pool: crate::service::Pool, f: F) -> Result<T, ApiError>
 where
     T: Send + 'static,
-    F: FnOnce(&mut crate::storage::DbConnection) -> Result<T, ServiceError> + Send + 'static,
+    F: FnOnce(&mut crate::service::DbConnection) -> Result<T, ServiceError> + Send + 'static,
 {
-    actix_web::web::block(move || {
-        let mut conn = pool
-            .get()
-            .map_err(|e| ServiceError::Storage(crate::storage::StorageError::Pool(e)))?;
-        f(&mut conn)
-    })
-    .await?
-    .map_err(ApiError::from)
+    Ok(crate::service::blocking(pool, f).await?)
 }

@@ -6,70 +6,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Caller;
 use super::error::{blocking, ApiError, ErrorBody};
-use super::{time, AppState};
+use super::AppState;
 use crate::service::flow::{self as svc, DecisionInput, RouteInput, StageInput};
 use crate::service::signatures::Submission;
-use crate::storage::models::{DecisionRow, RouteRow, RouteTemplateRow};
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct DecisionView {
-    pub stage: i32,
-    pub step: i32,
-    pub decision: String,
-    pub user_id: String,
-    pub on_behalf_of: Option<String>,
-    pub comment: Option<String>,
-    pub comment_sha256: String,
-    pub signature_id: String,
-    pub decided_at: String,
-    pub ledger_seq: i64,
-}
-
-impl From<DecisionRow> for DecisionView {
-    fn from(d: DecisionRow) -> Self {
-        DecisionView {
-            stage: d.stage,
-            step: d.step,
-            decision: d.decision,
-            user_id: d.user_id,
-            on_behalf_of: d.on_behalf_of,
-            comment: d.comment,
-            comment_sha256: d.comment_sha256,
-            signature_id: d.signature_id,
-            decided_at: time(d.decided_at),
-            ledger_seq: d.ledger_seq,
-        }
-    }
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RouteView {
-    pub id: String,
-    pub document_id: String,
-    pub version: i32,
-    /// `active`, `approved`, `rejected`, `returned` or `cancelled`.
-    pub state: String,
-    /// Stages and steps with their states, assignees (user ids), due times
-    /// and who decided.
-    #[schema(value_type = Object)]
-    pub route: serde_json::Value,
-    pub decisions: Vec<DecisionView>,
-    pub started_at: String,
-    pub ledger_seq: i64,
-}
-
-fn route_view(row: RouteRow, decisions: Vec<DecisionRow>) -> RouteView {
-    RouteView {
-        route: serde_json::from_str(&row.runtime).unwrap_or(serde_json::Value::Null),
-        id: row.id,
-        document_id: row.document_id,
-        version: row.version,
-        state: row.state,
-        decisions: decisions.into_iter().map(DecisionView::from).collect(),
-        started_at: time(row.created_at),
-        ledger_seq: row.ledger_seq,
-    }
-}
+use crate::service::views::{route_view, DecidedView, RouteView, TemplateView};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -123,22 +63,11 @@ pub async fn routes_of_document(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let rows = blocking(state.pool.clone(), move |c| {
-        let routes = svc::routes_of_document(c, &user, &id)?;
-        routes
-            .into_iter()
-            .map(|(row, _)| {
-                let decisions = crate::storage::routes::decisions_of_route(c, &row.id)?;
-                Ok((row, decisions))
-            })
-            .collect::<Result<Vec<_>, crate::service::ServiceError>>()
+    let views = blocking(state.pool.clone(), move |c| {
+        svc::route_views_of_document(c, &user, &id)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(
-        rows.into_iter()
-            .map(|(r, d)| route_view(r, d))
-            .collect::<Vec<_>>(),
-    ))
+    Ok(HttpResponse::Ok().json(views))
 }
 
 #[utoipa::path(get, path = "/api/v1/routes/{id}", tag = "flow", params(("id" = String, Path)),
@@ -217,15 +146,6 @@ pub struct DecisionBody {
     pub signature: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct DecidedView {
-    pub decision: DecisionView,
-    /// The route after the decision.
-    pub route: RouteView,
-    /// C2SP tlog-proof receipt of the decision's ledger entry.
-    pub receipt: String,
-}
-
 #[utoipa::path(post, path = "/api/v1/routes/{id}/steps/{stage}/{step}/decision", tag = "flow",
     params(("id" = String, Path), ("stage" = usize, Path), ("step" = usize, Path)), request_body = DecisionBody,
     responses((status = 201, body = DecidedView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
@@ -241,44 +161,33 @@ pub async fn decide(
     let (id, stage, step) = path.into_inner();
     let b = body.into_inner();
     let trust = state.trust.clone();
-    let (decision, row, _) = state
+    let decided = state
         .appender
-        .run(move |c| {
-            svc::decide(
-                c,
-                &trust,
-                &user,
-                &id,
-                stage,
-                step,
-                DecisionInput {
-                    decision: b.decision,
-                    comment: b.comment,
-                    on_behalf_of: b.on_behalf_of,
-                    submission: Submission {
-                        key_id: b.key_id,
-                        statement: b.statement,
-                        signature: b.signature,
+        .run_then(
+            move |c| {
+                svc::decide(
+                    c,
+                    &trust,
+                    &user,
+                    &id,
+                    stage,
+                    step,
+                    DecisionInput {
+                        decision: b.decision,
+                        comment: b.comment,
+                        on_behalf_of: b.on_behalf_of,
+                        submission: Submission {
+                            key_id: b.key_id,
+                            statement: b.statement,
+                            signature: b.signature,
+                        },
                     },
-                },
-            )
-        })
+                )
+            },
+            svc::decided_view,
+        )
         .await?;
-    let seq = decision.ledger_seq;
-    let route_id = row.id.clone();
-    let (receipt, decisions) = blocking(state.pool.clone(), move |c| {
-        let (_, receipt) = crate::service::ledger::receipt(c, seq)?;
-        Ok((
-            receipt,
-            crate::storage::routes::decisions_of_route(c, &route_id)?,
-        ))
-    })
-    .await?;
-    Ok(HttpResponse::Created().json(DecidedView {
-        decision: decision.into(),
-        route: route_view(row, decisions),
-        receipt: receipt.encode(),
-    }))
+    Ok(HttpResponse::Created().json(decided))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -288,26 +197,6 @@ pub struct TemplateInput {
     /// The document kind it is for.
     pub kind: String,
     pub stages: Vec<StageInput>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TemplateView {
-    pub id: String,
-    pub name: String,
-    pub kind: String,
-    #[schema(value_type = Object)]
-    pub spec: serde_json::Value,
-}
-
-impl From<RouteTemplateRow> for TemplateView {
-    fn from(t: RouteTemplateRow) -> Self {
-        TemplateView {
-            spec: serde_json::from_str(&t.spec).unwrap_or(serde_json::Value::Null),
-            id: t.id,
-            name: t.name,
-            kind: t.kind,
-        }
-    }
 }
 
 #[utoipa::path(post, path = "/api/v1/route-templates", tag = "flow", request_body = TemplateInput,

@@ -6,7 +6,7 @@ use utoipa::IntoParams;
 
 use super::auth::Caller;
 use super::error::{blocking, ApiError, ErrorBody};
-use super::signatures::parse_time;
+use super::parse_time;
 use super::AppState;
 use crate::service::inbox::{self as svc, ExecutionRow, InboxItem};
 
@@ -21,7 +21,7 @@ pub async fn inbox(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let items = blocking(state.pool.clone(), move |c| {
-        svc::inbox(c, &user, crate::storage::now())
+        svc::inbox(c, &user, crate::service::now())
     })
     .await?;
     Ok(HttpResponse::Ok().json(items))
@@ -63,7 +63,7 @@ pub async fn execution(
         }
     };
     let rows = blocking(state.pool.clone(), move |c| {
-        svc::execution_report(c, &user, from, to, crate::storage::now())
+        svc::execution_report(c, &user, from, to, crate::service::now())
     })
     .await?;
     if csv {

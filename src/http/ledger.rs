@@ -11,7 +11,7 @@ use super::auth::Caller;
 use super::error::{blocking, ApiError, ErrorBody};
 use super::AppState;
 use crate::service::ledger as svc;
-use crate::storage::models::LedgerRow;
+use crate::service::views::{entry_view, EntryView};
 
 fn text(body: String) -> HttpResponse {
     HttpResponse::Ok()
@@ -173,44 +173,6 @@ pub async fn checkpoints(
             })
             .collect::<Vec<_>>(),
     ))
-}
-
-/// A ledger entry as the API shows it, with a receipt anyone can verify
-/// offline with the log's public key.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct EntryView {
-    pub seq: i64,
-    pub kind: String,
-    pub subject: String,
-    pub subject_prev: i64,
-    /// The exact entry bytes (UTF-8 text): what the hashes cover.
-    pub body: String,
-    /// Chain hash, hex.
-    pub hash: String,
-    pub prev_hash: String,
-    /// RFC 9162 leaf hash of `body`, hex.
-    pub leaf_hash: String,
-    /// C2SP tlog-proof receipt against the latest checkpoint.
-    pub receipt: String,
-}
-
-pub fn entry_view(
-    row: LedgerRow,
-    receipt: &docflow_core::receipt::Receipt,
-) -> Result<EntryView, ApiError> {
-    let leaf = docflow_core::merkle::leaf_hash(&row.body);
-    Ok(EntryView {
-        seq: row.seq,
-        kind: row.kind,
-        subject: row.subject,
-        subject_prev: row.subject_prev,
-        body: String::from_utf8(row.body)
-            .map_err(|_| ApiError::internal(format!("ledger entry {} is not UTF-8", row.seq)))?,
-        hash: hex::encode(row.hash),
-        prev_hash: hex::encode(row.prev_hash),
-        leaf_hash: hex::encode(leaf),
-        receipt: receipt.encode(),
-    })
 }
 
 #[utoipa::path(get, path = "/api/v1/ledger/entries/{seq}", tag = "ledger",

@@ -22,15 +22,21 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::domain::DocumentKinds;
-use crate::storage::Pool;
+use crate::service::Pool;
 use error::{blocking, ApiError};
 
-/// A stored UTC time as the API writes it (RFC 3339, microseconds, `Z`).
-pub fn time(t: chrono::NaiveDateTime) -> String {
-    docflow_core::ledger::format_time(&chrono::DateTime::<chrono::Utc>::from_naive_utc_and_offset(
-        t,
-        chrono::Utc,
-    ))
+/// An RFC 3339 time from a request field; `field` names it in the error.
+pub fn parse_time(
+    field: &str,
+    value: Option<&str>,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, ApiError> {
+    value
+        .map(|s| {
+            chrono::DateTime::parse_from_rfc3339(s)
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .map_err(|e| ApiError::BadRequest(format!("{field}: not an RFC 3339 time: {e}")))
+        })
+        .transpose()
 }
 
 /// What every handler shares.
@@ -210,7 +216,7 @@ pub struct Health {
     responses((status = 200, body = Health), (status = 503, body = error::ErrorBody)))]
 pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let backend = state.backend;
-    blocking(state.pool.clone(), |conn| Ok(crate::storage::ping(conn)?))
+    blocking(state.pool.clone(), crate::service::ping)
         .await
         .map_err(|e| ApiError::Unavailable(e.to_string()))?;
     Ok(HttpResponse::Ok().json(Health {

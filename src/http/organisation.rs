@@ -1,42 +1,16 @@
 //! The caller's organisation and its settings.
 
 use actix_web::{web, HttpResponse};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::auth::Caller;
 use super::error::{blocking, ApiError, ErrorBody};
-use super::{time, AppState};
+use super::AppState;
 use crate::domain::organisation::parse_utc_offset;
 use crate::domain::Role;
+use crate::service::views::OrganisationView;
 use crate::service::{admin, Actor, ServiceError};
-use crate::storage::models::OrgRow;
-use crate::storage::orgs;
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct OrganisationView {
-    pub id: String,
-    pub code: String,
-    pub name: String,
-    /// Language of stamps and approval sheets: `uz-Cyrl`, `uz-Latn`, `ru` or `en`.
-    pub stamp_language: String,
-    /// The local time stamps show beside UTC, as an offset: `+05:00`.
-    pub utc_offset: String,
-    pub created_at: String,
-}
-
-impl From<OrgRow> for OrganisationView {
-    fn from(o: OrgRow) -> Self {
-        OrganisationView {
-            id: o.id,
-            code: o.code,
-            name: o.name,
-            stamp_language: o.stamp_language,
-            utc_offset: o.utc_offset,
-            created_at: time(o.created_at),
-        }
-    }
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -56,10 +30,10 @@ pub async fn get(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let org = blocking(state.pool.clone(), move |conn| {
-        orgs::org_by_id(conn, &user.org_id)?.ok_or(ServiceError::NotFound("organisation"))
+        admin::organisation(conn, &user)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(OrganisationView::from(org)))
+    Ok(HttpResponse::Ok().json(org))
 }
 
 /// Changes the organisation's settings (admins): either or both fields. PDFs

@@ -1,14 +1,14 @@
 //! Registration journals and registration.
 
 use actix_web::{web, HttpResponse};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::auth::Caller;
 use super::error::{blocking, ApiError, ErrorBody};
-use super::{time, AppState};
+use super::AppState;
 use crate::service::registration::{self as svc, NewJournal, Registration};
-use crate::storage::models::{JournalRow, RegistrationRow};
+use crate::service::views::{registration_view, JournalView, RegistrationView};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -18,27 +18,6 @@ pub struct JournalInput {
     pub name: String,
     /// Document kinds the journal serves.
     pub kinds: Vec<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct JournalView {
-    pub id: String,
-    pub code: String,
-    pub name: String,
-    pub kinds: Vec<String>,
-    pub created_at: String,
-}
-
-impl From<JournalRow> for JournalView {
-    fn from(j: JournalRow) -> Self {
-        JournalView {
-            kinds: j.kinds.split(',').map(str::to_owned).collect(),
-            id: j.id,
-            code: j.code,
-            name: j.name,
-            created_at: time(j.created_at),
-        }
-    }
 }
 
 #[utoipa::path(post, path = "/api/v1/journals", tag = "registration", request_body = JournalInput,
@@ -92,38 +71,6 @@ pub struct RegisterInput {
     pub correspondent_date: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RegistrationView {
-    pub document_id: String,
-    pub journal: String,
-    pub year: i32,
-    pub number: i64,
-    /// `journal/number`, e.g. `01-07/15`.
-    pub reg_number: String,
-    pub registered_at: String,
-    pub registered_by: String,
-    pub correspondent: Option<String>,
-    pub correspondent_number: Option<String>,
-    pub correspondent_date: Option<String>,
-    pub ledger_seq: i64,
-}
-
-fn view(r: RegistrationRow, j: JournalRow) -> RegistrationView {
-    RegistrationView {
-        document_id: r.document_id,
-        journal: j.code,
-        year: r.year,
-        number: r.number,
-        reg_number: r.reg_number,
-        registered_at: time(r.registered_at),
-        registered_by: r.registered_by,
-        correspondent: r.correspondent,
-        correspondent_number: r.correspondent_number,
-        correspondent_date: r.correspondent_date,
-        ledger_seq: r.ledger_seq,
-    }
-}
-
 /// Assigns the next number of the journal, atomically.
 #[utoipa::path(post, path = "/api/v1/documents/{id}/register", tag = "registration",
     params(("id" = String, Path)), request_body = RegisterInput,
@@ -154,7 +101,7 @@ pub async fn register(
             )
         })
         .await?;
-    Ok(HttpResponse::Created().json(view(row, journal)))
+    Ok(HttpResponse::Created().json(registration_view(row, journal)))
 }
 
 #[utoipa::path(get, path = "/api/v1/documents/{id}/registration", tag = "registration",
@@ -171,5 +118,5 @@ pub async fn registration(
         svc::registration(c, &user, &id)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(view(row, journal)))
+    Ok(HttpResponse::Ok().json(registration_view(row, journal)))
 }

@@ -2,16 +2,16 @@
 
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::auth::Caller;
 use super::error::{blocking, ApiError, ErrorBody};
-use super::signatures::parse_time;
-use super::{time, AppState};
+use super::parse_time;
+use super::AppState;
 use crate::service::resolutions::{self as svc, Action, ExecutorInput, NewResolution};
 use crate::service::signatures::Submission;
-use crate::storage::models::{ReportRow, ResolutionRow};
+use crate::service::views::{resolution_view, ResolutionView};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -36,55 +36,6 @@ pub struct ResolutionBody {
     pub author: Option<String>,
     /// Parent resolution id, for a sub-resolution by one of its executors.
     pub parent: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ReportView {
-    pub executor_id: String,
-    pub body: String,
-    #[schema(value_type = Object)]
-    pub attachments: serde_json::Value,
-    pub submitted_at: String,
-    pub ledger_seq: i64,
-}
-
-impl From<ReportRow> for ReportView {
-    fn from(r: ReportRow) -> Self {
-        ReportView {
-            attachments: serde_json::from_str(&r.attachments).unwrap_or(serde_json::Value::Null),
-            executor_id: r.executor_id,
-            body: r.body,
-            submitted_at: time(r.submitted_at),
-            ledger_seq: r.ledger_seq,
-        }
-    }
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ResolutionView {
-    pub id: String,
-    pub document_id: String,
-    pub parent_id: Option<String>,
-    /// `draft`, `active`, `executed` or `cancelled`.
-    pub state: String,
-    /// Spec, author, assignments (state, deadline, reported/accepted times,
-    /// extensions).
-    #[schema(value_type = Object)]
-    pub resolution: serde_json::Value,
-    pub reports: Vec<ReportView>,
-    pub created_at: String,
-}
-
-fn view(row: ResolutionRow, reports: Vec<ReportRow>) -> ResolutionView {
-    ResolutionView {
-        resolution: serde_json::from_str(&row.runtime).unwrap_or(serde_json::Value::Null),
-        id: row.id,
-        document_id: row.document_id,
-        parent_id: row.parent_id,
-        state: row.state,
-        reports: reports.into_iter().map(ReportView::from).collect(),
-        created_at: time(row.created_at),
-    }
 }
 
 fn required_time(field: &str, value: &str) -> Result<DateTime<Utc>, ApiError> {
@@ -135,7 +86,7 @@ pub async fn draft(
             )
         })
         .await?;
-    Ok(HttpResponse::Created().json(view(row, Vec::new())))
+    Ok(HttpResponse::Created().json(resolution_view(row, Vec::new())))
 }
 
 #[utoipa::path(get, path = "/api/v1/documents/{id}/resolutions", tag = "flow", params(("id" = String, Path)),
@@ -150,7 +101,7 @@ pub async fn of_document(
     let rows = blocking(state.pool.clone(), move |c| svc::of_document(c, &user, &id)).await?;
     Ok(HttpResponse::Ok().json(
         rows.into_iter()
-            .map(|r| view(r, Vec::new()))
+            .map(|r| resolution_view(r, Vec::new()))
             .collect::<Vec<_>>(),
     ))
 }
@@ -165,7 +116,7 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let (row, _, reports) = blocking(state.pool.clone(), move |c| svc::get(c, &user, &id)).await?;
-    Ok(HttpResponse::Ok().json(view(row, reports)))
+    Ok(HttpResponse::Ok().json(resolution_view(row, reports)))
 }
 
 /// An action on a resolution; the same body, without `statement` and
@@ -272,14 +223,12 @@ pub async fn act(
         signature,
     };
     let trust = state.trust.clone();
-    let row = state
+    let view = state
         .appender
-        .run(move |c| svc::act(c, &trust, &user, &id, action, submission))
+        .run_then(
+            move |c| svc::act(c, &trust, &user, &id, action, submission),
+            svc::acted_view,
+        )
         .await?;
-    let rid = row.id.clone();
-    let reports = blocking(state.pool.clone(), move |c| {
-        Ok(crate::storage::resolutions::reports_of(c, &rid)?)
-    })
-    .await?;
-    Ok(HttpResponse::Created().json(view(row, reports)))
+    Ok(HttpResponse::Created().json(view))
 }

@@ -1,60 +1,18 @@
 //! Keys, statements, signatures and login by key.
 
 use actix_web::{web, HttpResponse};
-use chrono::{DateTime, Utc};
+
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Caller;
 use super::error::{blocking, ApiError, ErrorBody};
-use super::{time, AppState};
+use super::{parse_time, AppState};
 use crate::service::keys::{self as keys_svc, KeyInput};
 use crate::service::signatures::{self as svc, Submission};
+use crate::service::views::time;
+use crate::service::views::{signature_view, KeyView, SignatureView};
 use crate::service::Actor;
-use crate::storage::models::{KeyRow, SignatureRow};
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct KeyView {
-    /// The key's fingerprint: hex SHA-256 of its SubjectPublicKeyInfo DER.
-    pub id: String,
-    pub user_id: String,
-    /// `ed25519` (raw key) or `x509` (certificate).
-    pub form: String,
-    /// The public key, PEM SubjectPublicKeyInfo.
-    pub public_key: String,
-    pub subject: Option<String>,
-    pub issuer: Option<String>,
-    pub serial: Option<String>,
-    pub not_before: Option<String>,
-    pub not_after: Option<String>,
-    pub created_at: String,
-    pub revoked_at: Option<String>,
-    pub revocation_reason: Option<String>,
-    pub ledger_seq: i64,
-}
-
-impl From<KeyRow> for KeyView {
-    fn from(k: KeyRow) -> Self {
-        KeyView {
-            public_key: docflow_core::keys::encode_pem(
-                docflow_core::keys::PUBLIC_KEY_LABEL,
-                &k.spki,
-            ),
-            id: k.id,
-            user_id: k.user_id,
-            form: k.form,
-            subject: k.subject,
-            issuer: k.issuer,
-            serial: k.serial,
-            not_before: k.not_before.map(time),
-            not_after: k.not_after.map(time),
-            created_at: time(k.created_at),
-            revoked_at: k.revoked_at.map(time),
-            revocation_reason: k.revocation_reason,
-            ledger_seq: k.ledger_seq,
-        }
-    }
-}
 
 /// One of `public_key` (PEM) or `certificate` (PEM, or base64 DER) with
 /// an optional `chain` of intermediates (PEM bundle).
@@ -140,16 +98,6 @@ pub struct Revocation {
     pub revoked_at: Option<String>,
 }
 
-pub fn parse_time(field: &str, value: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
-    value
-        .map(|s| {
-            DateTime::parse_from_rfc3339(s)
-                .map(|t| t.with_timezone(&Utc))
-                .map_err(|e| ApiError::BadRequest(format!("{field}: not an RFC 3339 time: {e}")))
-        })
-        .transpose()
-}
-
 #[utoipa::path(post, path = "/api/v1/keys/{id}/revoke", tag = "keys",
     params(("id" = String, Path, description = "key fingerprint")), request_body = Revocation,
     responses((status = 200, body = KeyView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
@@ -215,44 +163,6 @@ pub struct NewSignature {
     pub signature: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SignatureView {
-    pub id: String,
-    pub document_id: String,
-    pub version: i32,
-    pub purpose: String,
-    pub key_id: String,
-    pub signer: String,
-    /// The statement's issue time.
-    pub signed_at: String,
-    pub statement: String,
-    /// base64
-    pub signature: String,
-    pub ledger_seq: i64,
-    /// C2SP tlog-proof receipt: verifies offline with the log's key.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub receipt: Option<String>,
-}
-
-fn signature_view(row: SignatureRow, signer: String, receipt: Option<String>) -> SignatureView {
-    SignatureView {
-        id: row.id,
-        document_id: row.document_id,
-        version: row.version,
-        purpose: row.purpose,
-        key_id: row.key_id,
-        signer,
-        signed_at: time(row.signed_at),
-        statement: row.statement,
-        signature: base64::Engine::encode(
-            &base64::engine::general_purpose::STANDARD,
-            &row.signature,
-        ),
-        ledger_seq: row.ledger_seq,
-        receipt,
-    }
-}
-
 #[utoipa::path(post, path = "/api/v1/documents/{id}/versions/{n}/signatures", tag = "signatures",
     params(("id" = String, Path), ("n" = i32, Path)), request_body = NewSignature,
     responses((status = 201, body = SignatureView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
@@ -269,30 +179,27 @@ pub async fn sign(
     let b = body.into_inner();
     let trust = state.trust.clone();
     let signer = user.login.clone();
-    let row = state
+    let view = state
         .appender
-        .run(move |c| {
-            svc::submit(
-                c,
-                &trust,
-                &user,
-                &id,
-                n,
-                Submission {
-                    key_id: b.key_id,
-                    statement: b.statement,
-                    signature: b.signature,
-                },
-            )
-        })
+        .run_then(
+            move |c| {
+                svc::submit(
+                    c,
+                    &trust,
+                    &user,
+                    &id,
+                    n,
+                    Submission {
+                        key_id: b.key_id,
+                        statement: b.statement,
+                        signature: b.signature,
+                    },
+                )
+            },
+            move |c, row| svc::signed_view(c, row, signer),
+        )
         .await?;
-    // The grouped transaction has committed: its checkpoint covers the entry.
-    let seq = row.ledger_seq;
-    let (_, receipt) = blocking(state.pool.clone(), move |c| {
-        crate::service::ledger::receipt(c, seq)
-    })
-    .await?;
-    Ok(HttpResponse::Created().json(signature_view(row, signer, Some(receipt.encode()))))
+    Ok(HttpResponse::Created().json(view))
 }
 
 #[utoipa::path(get, path = "/api/v1/documents/{id}/versions/{n}/signatures", tag = "signatures",

@@ -1,15 +1,15 @@
 //! Substitutions.
 
 use actix_web::{web, HttpResponse};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::auth::Caller;
 use super::error::{blocking, ApiError, ErrorBody};
-use super::signatures::parse_time;
-use super::{time, AppState};
+use super::parse_time;
+use super::AppState;
 use crate::service::substitutions::{self as svc, NewSubstitution};
-use crate::storage::models::SubstitutionRow;
+use crate::service::views::SubstitutionView;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -24,31 +24,6 @@ pub struct SubstitutionInput {
     pub kinds: Option<Vec<String>>,
     /// Whose substitute; default the caller (another user: admins only).
     pub user: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SubstitutionView {
-    pub id: String,
-    pub user_id: String,
-    pub substitute_id: String,
-    pub starts_at: String,
-    pub ends_at: String,
-    pub kinds: Option<Vec<String>>,
-    pub ledger_seq: i64,
-}
-
-impl From<SubstitutionRow> for SubstitutionView {
-    fn from(s: SubstitutionRow) -> Self {
-        SubstitutionView {
-            id: s.id,
-            user_id: s.user_id,
-            substitute_id: s.substitute_id,
-            starts_at: time(s.starts_at),
-            ends_at: time(s.ends_at),
-            kinds: s.kinds.map(|k| k.split(',').map(str::to_owned).collect()),
-            ledger_seq: s.ledger_seq,
-        }
-    }
 }
 
 #[utoipa::path(post, path = "/api/v1/substitutions", tag = "flow", request_body = SubstitutionInput,

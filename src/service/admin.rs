@@ -70,6 +70,16 @@ pub struct SettingsChange {
 
 /// Changes the organisation's settings; PDFs stamped from now on use them.
 /// A real change is one ledger entry with the new settings.
+/// The caller's organisation, as the API shows it.
+pub fn organisation(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+) -> Result<super::views::OrganisationView, ServiceError> {
+    orgs::org_by_id(conn, &user.org_id)?
+        .map(Into::into)
+        .ok_or(ServiceError::NotFound("organisation"))
+}
+
 pub fn update_settings(
     conn: &mut WriteTx<'_>,
     actor: &Actor,

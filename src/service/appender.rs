@@ -28,7 +28,10 @@ pub const MAX_BATCH: usize = 128;
 
 /// Delivers a unit's result once its batch has committed (or not).
 type Finish = Box<dyn FnOnce(Result<(), String>) + Send>;
-type Job = Box<dyn FnOnce(&mut WriteGroup<'_>) -> Finish + Send>;
+/// What a unit does once the group is sealed: reads that need the
+/// checkpoint (receipts), still inside the transaction.
+type Sealed = Box<dyn FnOnce(&mut DbConnection) -> Finish + Send>;
+type Job = Box<dyn FnOnce(&mut WriteGroup<'_>) -> Sealed + Send>;
 
 #[derive(Clone)]
 pub struct Appender {
@@ -54,16 +57,33 @@ impl Appender {
         T: Send + 'static,
         F: FnOnce(&mut WriteTx<'_>) -> Result<T, ServiceError> + Send + 'static,
     {
-        let (reply, answer) = tokio::sync::oneshot::channel::<Result<T, ServiceError>>();
+        self.run_then(f, |_, value| Ok(value)).await
+    }
+
+    /// Runs `f` in the next grouped transaction, then `then` on its result
+    /// once the group is sealed (inside the same transaction, so the new
+    /// entries already have their checkpoint: receipts can be read), and
+    /// answers after the commit. One trip for a change and its receipt.
+    pub async fn run_then<T, U, F, G>(&self, f: F, then: G) -> Result<U, ServiceError>
+    where
+        T: Send + 'static,
+        U: Send + 'static,
+        F: FnOnce(&mut WriteTx<'_>) -> Result<T, ServiceError> + Send + 'static,
+        G: FnOnce(&mut DbConnection, T) -> Result<U, ServiceError> + Send + 'static,
+    {
+        let (reply, answer) = tokio::sync::oneshot::channel::<Result<U, ServiceError>>();
         let job: Job = Box::new(move |group| {
             let result = group.unit(f);
-            Box::new(move |batch: Result<(), String>| {
-                let result = match batch {
-                    Ok(()) => result,
-                    Err(cause) => result.and(Err(ServiceError::Unavailable(cause))),
-                };
-                let _ = reply.send(result);
-            })
+            Box::new(move |conn: &mut DbConnection| {
+                let result = result.and_then(|value| then(conn, value));
+                Box::new(move |batch: Result<(), String>| {
+                    let result = match batch {
+                        Ok(()) => result,
+                        Err(cause) => result.and(Err(ServiceError::Unavailable(cause))),
+                    };
+                    let _ = reply.send(result);
+                }) as Finish
+            }) as Sealed
         });
         self.jobs
             .send(job)
@@ -99,10 +119,13 @@ fn writer(url: DatabaseUrl, log: Arc<NoteSigner>, queue: mpsc::Receiver<Job>) {
         };
         let mut finishers: Vec<Finish> = Vec::with_capacity(batch.len());
         let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            storage::write_group::<ServiceError>(c, &log, |group| {
-                for job in batch {
-                    finishers.push(job(group));
+            storage::write_group::<(), ServiceError>(c, &log, |group| {
+                let sealed: Vec<Sealed> = batch.into_iter().map(|job| job(group)).collect();
+                let conn = group.sealed()?;
+                for then in sealed {
+                    finishers.push(then(conn));
                 }
+                Ok(())
             })
         }));
         let result = match outcome {

@@ -6,7 +6,8 @@ use super::{new_id, Actor, AuthUser, ServiceError};
 use crate::domain::{
     check_text, clean_filename, fold_for_search, DocumentKinds, DocumentState, REGISTERS_DOCUMENTS,
 };
-use crate::storage::documents::{self as store, DocumentFilter};
+use crate::storage::documents as store;
+pub use crate::storage::documents::DocumentFilter;
 use crate::storage::models::{DocumentRow, VersionRow};
 use crate::storage::{self, ledger, DbConnection, WriteTx};
 

@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 
 use super::keys::TrustStore;
 use super::signatures::{self, Expected, Submission};
+use super::views::{route_view, DecidedView, RouteView};
 use super::{new_id, Actor, AuthUser, ServiceError};
 use crate::domain::{check_text, DocumentEvent, DocumentKinds, DocumentState, Role};
 use crate::storage::models::{DecisionRow, DocumentRow, RouteRow, RouteTemplateRow, SignatureRow};
@@ -181,9 +182,8 @@ pub fn save_template(
             )));
         }
         let id = new_id();
-        let spec_json =
-            serde_json::to_string(&spec)
-                .map_err(|e| ServiceError::Internal(format!("serialising a route: {e}")))?;
+        let spec_json = serde_json::to_string(&spec)
+            .map_err(|e| ServiceError::Internal(format!("serialising a route: {e}")))?;
         let appended = ledger::append(
             c,
             now,
@@ -325,6 +325,36 @@ pub fn get(
     let route = parse_route(&row)?;
     let decisions = store::decisions_of_route(conn, &row.id)?;
     Ok((row, route, decisions))
+}
+
+/// Every route on the document, with its decisions, as the API shows it.
+pub fn route_views_of_document(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    document_id: &str,
+) -> Result<Vec<RouteView>, ServiceError> {
+    let mut views = Vec::new();
+    for (row, _) in routes_of_document(conn, user, document_id)? {
+        let decisions = store::decisions_of_route(conn, &row.id)?;
+        views.push(route_view(row, decisions));
+    }
+    Ok(views)
+}
+
+/// A decision just recorded, with the route after it and the receipt of
+/// its ledger entry: run once the group is sealed (the appender's
+/// `run_then`), so the receipt is in the same answer.
+pub fn decided_view(
+    conn: &mut DbConnection,
+    (decision, route, _): (DecisionRow, RouteRow, SignatureRow),
+) -> Result<DecidedView, ServiceError> {
+    let (_, receipt) = super::ledger::receipt(conn, decision.ledger_seq)?;
+    let decisions = store::decisions_of_route(conn, &route.id)?;
+    Ok(DecidedView {
+        decision: decision.into(),
+        route: route_view(route, decisions),
+        receipt: receipt.encode(),
+    })
 }
 
 pub fn routes_of_document(

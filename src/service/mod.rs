@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod appender;
+pub mod console;
 pub mod documents;
 pub mod evidence;
 pub mod flow;
@@ -13,6 +14,7 @@ pub mod registration;
 pub mod resolutions;
 pub mod signatures;
 pub mod substitutions;
+pub mod views;
 
 use crate::domain::{Invalid, Roles};
 use crate::storage::StorageError;
@@ -110,4 +112,34 @@ impl AuthUser {
 /// id says nothing about other organisations' documents.
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
+}
+
+/// The connection pool and a connection, as handlers receive them.
+pub use crate::storage::{DbConnection, Pool};
+
+/// Now, as stored: UTC, truncated to microseconds.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    crate::storage::now()
+}
+
+/// Checks that the database answers (for `/healthz`).
+pub fn ping(conn: &mut DbConnection) -> Result<(), ServiceError> {
+    Ok(crate::storage::ping(conn)?)
+}
+
+/// Runs one unit of work on actix's blocking pool: get a connection, run
+/// it. Reads go through here; writes through the [`appender::Appender`].
+pub async fn blocking<T, F>(pool: Pool, f: F) -> Result<T, ServiceError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConnection) -> Result<T, ServiceError> + Send + 'static,
+{
+    actix_web::web::block(move || {
+        let mut conn = pool
+            .get()
+            .map_err(|e| ServiceError::Unavailable(format!("no database connection: {e}")))?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(|e| ServiceError::Internal(format!("the blocking pool: {e}")))?
 }

@@ -296,9 +296,8 @@ impl Action {
 }
 
 fn spec_sha(res: &Resolution) -> Result<String, ServiceError> {
-    let text =
-        serde_json::to_string(res.spec())
-            .map_err(|e| ServiceError::Internal(format!("serialising a resolution: {e}")))?;
+    let text = serde_json::to_string(res.spec())
+        .map_err(|e| ServiceError::Internal(format!("serialising a resolution: {e}")))?;
     Ok(sha(&text))
 }
 
@@ -479,4 +478,14 @@ pub fn all_of_org(
         .into_iter()
         .map(|r| parse(&r).map(|res| (r, res)))
         .collect()
+}
+
+/// A resolution after an action, with its reports: run once the group is
+/// sealed (the appender's `run_then`), in the same transaction.
+pub fn acted_view(
+    conn: &mut DbConnection,
+    row: ResolutionRow,
+) -> Result<super::views::ResolutionView, ServiceError> {
+    let reports = store::reports_of(conn, &row.id)?;
+    Ok(super::views::resolution_view(row, reports))
 }

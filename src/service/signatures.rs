@@ -499,3 +499,18 @@ pub fn login_token(
         )
     }
 }
+
+/// A signature just recorded, with the receipt of its ledger entry: run
+/// once the group is sealed (the appender's `run_then`).
+pub fn signed_view(
+    conn: &mut DbConnection,
+    row: SignatureRow,
+    signer: String,
+) -> Result<super::views::SignatureView, ServiceError> {
+    let (_, receipt) = super::ledger::receipt(conn, row.ledger_seq)?;
+    Ok(super::views::signature_view(
+        row,
+        signer,
+        Some(receipt.encode()),
+    ))
+}

@@ -22,8 +22,7 @@ pub fn put_blob(
     if exists > 0 {
         return Ok(false);
     }
-    let size = i64::try_from(data.len())
-        .map_err(|_| StorageError::TooLarge(data.len()))?;
+    let size = i64::try_from(data.len()).map_err(|_| StorageError::TooLarge(data.len()))?;
     diesel::insert_into(blobs::table)
         .values(&NewBlob {
             sha256,

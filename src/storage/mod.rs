@@ -67,6 +67,13 @@ pub enum StorageError {
     WrongLogKey { database: String, ours: String },
 }
 
+impl StorageError {
+    /// The database cannot be reached now, but may be soon (503).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StorageError::Pool(_) | StorageError::Connect(_))
+    }
+}
+
 /// Where the data lives, parsed from `DATABASE_URL` or the data directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DatabaseUrl {
@@ -267,6 +274,8 @@ where
 /// A group of units in one write transaction: see [`write_group`].
 pub struct WriteGroup<'c> {
     conn: &'c mut DbConnection,
+    log: &'c docflow_core::checkpoint::NoteSigner,
+    sealed: bool,
 }
 
 impl WriteGroup<'_> {
@@ -277,25 +286,43 @@ impl WriteGroup<'_> {
     where
         E: From<diesel::result::Error>,
     {
+        // Entries appended now need a seal of their own.
+        self.sealed = false;
         run_tx(self.conn, false, |c| f(&mut WriteTx { conn: c }))
+    }
+
+    /// Seals the units' entries (leaves and one signed checkpoint) and
+    /// hands out the connection, still inside the transaction, for reads
+    /// that need the checkpoint, such as receipts.
+    pub fn sealed(&mut self) -> Result<&mut DbConnection, StorageError> {
+        if !self.sealed {
+            transparency::seal(self.conn, self.log, now())?;
+            self.sealed = true;
+        }
+        Ok(self.conn)
     }
 }
 
-/// Runs `units` in one write transaction (lock as for [`write`]), seals
-/// every entry they appended once, with one signed checkpoint, and commits
-/// once. The appender's batch.
-pub fn write_group<E>(
+/// Runs `f` in one write transaction (lock as for [`write`]): the units it
+/// runs through [`WriteGroup::unit`], every entry they append sealed once
+/// with one signed checkpoint, and one commit. The appender's batch.
+pub fn write_group<T, E>(
     conn: &mut DbConnection,
     log: &docflow_core::checkpoint::NoteSigner,
-    units: impl FnOnce(&mut WriteGroup<'_>),
-) -> Result<(), E>
+    f: impl FnOnce(&mut WriteGroup<'_>) -> Result<T, E>,
+) -> Result<T, E>
 where
     E: From<diesel::result::Error> + From<StorageError>,
 {
     run_tx(conn, true, |c| {
-        units(&mut WriteGroup { conn: c });
-        transparency::seal(c, log, now())?;
-        Ok(())
+        let mut group = WriteGroup {
+            conn: c,
+            log,
+            sealed: false,
+        };
+        let value = f(&mut group)?;
+        group.sealed()?;
+        Ok(value)
     })
 }
 

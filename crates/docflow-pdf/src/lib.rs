@@ -7,7 +7,11 @@
 //! original keep verifying.
 //!
 //! [`check_revisions`] looks at everything after a known original length and
-//! reports changes that go beyond what a stamping update may do.
+//! reports changes that go beyond what a stamping update may do;
+//! [`check_later_revisions`] does the same after docflow's own stamp, where
+//! nothing visible may be added either. Both fail closed: a later revision
+//! that does not read cleanly, or that could read differently in another
+//! reader, is a violation.
 //!
 //! The crate does no I/O: callers pass and receive bytes.
 
@@ -16,9 +20,10 @@ mod draw;
 mod font;
 mod parse;
 mod ser;
+mod syntax;
 mod update;
 
-pub use check::{RevisionReport, Violation};
+pub use check::{RevisionReport, RevisionSummary, Violation};
 
 /// A visible stamp drawn at the bottom of one page.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -100,8 +105,46 @@ pub fn stamp(
 ///
 /// The caller is expected to compare a hash of `pdf[..original_len]` with the hash it
 /// stored for the original; this function checks only what comes after.
+///
+/// It fails closed. Every later revision is read by this crate's own
+/// cross-reference reader, on top of the prefix, with no fallback: a
+/// revision whose cross-reference does not read, or whose /Prev does not
+/// name the revision before it, is a [`Violation`]. So is every object its
+/// cross-reference defines that is not at its offset, with its number, in
+/// syntax no reader needs to recover from (stray tokens, bad strings, an
+/// unclosed dictionary, a duplicate key, a stream not ending at its
+/// /Length); every `N G obj` header after the prefix that no
+/// cross-reference points at (a reconstructing reader such as poppler may
+/// use it); every object of a later revision that lopdf's full load of the
+/// whole file reads differently, or a full load that fails; and bytes after
+/// the last `%%EOF`.
+///
+/// Errors: [`PdfError::NotARevision`] when `original_len` does not end a
+/// revision, [`PdfError::Encrypted`] or [`PdfError::Malformed`] when the
+/// prefix itself does not read.
 pub fn check_revisions(pdf: &[u8], original_len: usize) -> Result<RevisionReport, PdfError> {
-    check::check_revisions(pdf, original_len)
+    check::check_revisions(pdf, original_len, check::Rules::Stamping)
+}
+
+/// Checks the revisions that follow docflow's stamp, which ends at
+/// `stamped_len` (the caller has regenerated `pdf[..stamped_len]` byte for
+/// byte), with a stricter table: everything [`check_revisions`] checks,
+/// and no visible content may be added, since nobody signed it. A new page
+/// (appended to a page tree's /Kids) or an annotation appended to an
+/// existing page's /Annots is a [`Violation`] ("adds visible content nobody
+/// signed: annotation 25 0 R on page 3 0 R"), except a signature field's
+/// widget (/Subtype /Widget with /FT /Sig on it or a parent field) that is
+/// not shown: its /Rect has zero area, or its /F has the Hidden (bit 2) or
+/// NoView (bit 6) flag. Nor may an embedded file (such as the evidence) be
+/// removed or replaced: "removes or replaces the embedded file \"NAME\"".
+///
+/// The full lopdf load this (like [`check_revisions`]) compares with costs
+/// time in proportion to the file's size.
+///
+/// [`RevisionReport::per_revision`] describes each later revision.
+/// Errors as for [`check_revisions`].
+pub fn check_later_revisions(pdf: &[u8], stamped_len: usize) -> Result<RevisionReport, PdfError> {
+    check::check_revisions(pdf, stamped_len, check::Rules::AfterStamp)
 }
 
 /// Returns the bytes of the embedded file called `name`, if there is one.

@@ -3,6 +3,7 @@
 
 use crate::PdfError;
 use lopdf::{Document, Object, ObjectId};
+use memchr::memmem;
 
 /// Kind of the last cross-reference section, which decides the kind we append.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,7 +25,7 @@ pub(crate) struct Tail {
 /// Loads a document, turning every failure (and any panic inside the third-party
 /// parser, which must never reach our callers) into a [`PdfError`].
 pub(crate) fn load(bytes: &[u8]) -> Result<Document, PdfError> {
-    if !bytes.starts_with(b"%PDF-") && find(bytes, b"%PDF-").is_none_or(|p| p > 1024) {
+    if !bytes.starts_with(b"%PDF-") && memmem::find(bytes, b"%PDF-").is_none_or(|p| p > 1024) {
         return Err(PdfError::Malformed("no %PDF- header".into()));
     }
     let result = std::panic::catch_unwind(|| Document::load_mem(bytes));
@@ -52,21 +53,7 @@ pub(crate) fn map_lopdf(e: lopdf::Error) -> PdfError {
     }
 }
 
-pub(crate) fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.is_empty() || hay.len() < needle.len() {
-        return None;
-    }
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
-pub(crate) fn rfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.is_empty() || hay.len() < needle.len() {
-        return None;
-    }
-    hay.windows(needle.len()).rposition(|w| w == needle)
-}
-
-fn is_ws(b: u8) -> bool {
+pub(crate) fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'\x0c' | b'\0')
 }
 
@@ -83,7 +70,7 @@ pub(crate) fn tail(bytes: &[u8]) -> Result<Tail, PdfError> {
     }
     let window_start = body.len().saturating_sub(1024);
     let window = &body[window_start..];
-    let sx = rfind(window, b"startxref")
+    let sx = memmem::rfind(window, b"startxref")
         .ok_or_else(|| PdfError::Malformed("no startxref before %%EOF".into()))?;
     let digits: Vec<u8> = window[sx + 9..]
         .iter()
@@ -227,7 +214,7 @@ fn malformed(what: impl Into<String>) -> PdfError {
     PdfError::Malformed(what.into())
 }
 
-fn skip_ws(bytes: &[u8], mut p: usize) -> usize {
+pub(crate) fn skip_ws(bytes: &[u8], mut p: usize) -> usize {
     while p < bytes.len() && (is_ws(bytes[p]) || bytes[p] == b'%') {
         if bytes[p] == b'%' {
             while p < bytes.len() && !matches!(bytes[p], b'\r' | b'\n') {
@@ -240,7 +227,7 @@ fn skip_ws(bytes: &[u8], mut p: usize) -> usize {
     p
 }
 
-fn token(bytes: &[u8], p: usize) -> (&[u8], usize) {
+pub(crate) fn token(bytes: &[u8], p: usize) -> (&[u8], usize) {
     let start = skip_ws(bytes, p);
     let mut end = start;
     while end < bytes.len() && !is_ws(bytes[end]) && !b"<>[]()/%".contains(&bytes[end]) {
@@ -249,7 +236,7 @@ fn token(bytes: &[u8], p: usize) -> (&[u8], usize) {
     (&bytes[start..end], end)
 }
 
-fn int<T: std::str::FromStr>(t: &[u8]) -> Option<T> {
+pub(crate) fn int<T: std::str::FromStr>(t: &[u8]) -> Option<T> {
     std::str::from_utf8(t).ok()?.parse().ok()
 }
 
@@ -285,7 +272,11 @@ fn parse_dictionary(text: &[u8]) -> Result<lopdf::Dictionary, PdfError> {
 
 /// Parses the indirect object `id` that starts at `offset`, with lopdf,
 /// looking only at the bytes from there on.
-fn read_object_at(bytes: &[u8], id: ObjectId, offset: usize) -> Result<Object, PdfError> {
+pub(crate) fn read_object_at(
+    bytes: &[u8],
+    id: ObjectId,
+    offset: usize,
+) -> Result<Object, PdfError> {
     let sub = bytes
         .get(offset..)
         .ok_or_else(|| malformed("object offset past the end"))?;
@@ -297,9 +288,12 @@ fn read_object_at(bytes: &[u8], id: ObjectId, offset: usize) -> Result<Object, P
             generation: id.1,
         },
     );
-    reader
-        .get_object(id, &mut Default::default())
-        .map_err(map_lopdf)
+    // As in `load`: a panic in the third-party parser must not reach callers.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        reader.get_object(id, &mut Default::default())
+    }))
+    .unwrap_or_else(|_| Err(lopdf::Error::IndirectObject { offset }))
+    .map_err(map_lopdf)
 }
 
 /// One entry of a cross-reference section, as the section states it.
@@ -328,9 +322,12 @@ pub(crate) fn read_section(
     offset: usize,
 ) -> Result<(lopdf::Dictionary, Vec<XrefRow>, Option<(ObjectId, Object)>), PdfError> {
     let start = skip_ws(bytes, offset);
-    if bytes[start..].starts_with(b"xref") {
+    let Some(at) = bytes.get(start..) else {
+        return Err(malformed("cross-reference offset past the end"));
+    };
+    if at.starts_with(b"xref") {
         let (rows, trailer_at) = table_rows(bytes, start + 4)?;
-        let end = find(&bytes[trailer_at..], b"startxref")
+        let end = memmem::find(&bytes[trailer_at..], b"startxref")
             .map(|e| trailer_at + e)
             .unwrap_or(bytes.len());
         let dict = parse_dictionary(&bytes[trailer_at..end])?;
@@ -353,6 +350,16 @@ pub(crate) fn read_section(
         rows,
         Some(((n, g), Object::Stream(stream))),
     ))
+}
+
+/// Where the trailer dictionary of the classic table at `offset` starts
+/// (just after `trailer`); `None` for a cross-reference stream.
+pub(crate) fn trailer_position(bytes: &[u8], offset: usize) -> Option<usize> {
+    let start = skip_ws(bytes, offset);
+    if !bytes.get(start..)?.starts_with(b"xref") {
+        return None;
+    }
+    table_rows(bytes, start + 4).ok().map(|(_, at)| at)
 }
 
 /// The rows of a classic table whose subsections start at `p` (after the
@@ -466,6 +473,29 @@ pub(crate) fn stream_rows(stream: &lopdf::Stream) -> Result<Vec<XrefRow>, PdfErr
 impl<'a> Lazy<'a> {
     /// Reads the cross-reference chain and the trailer; loads no object.
     pub(crate) fn open(bytes: &'a [u8]) -> Result<Lazy<'a>, PdfError> {
+        Self::open_layered(bytes, None)
+    }
+
+    /// Reads the cross-reference sections at or after `floor` (one
+    /// revision appended to what `below` read) and takes the rest of the
+    /// table, and the objects already read, from `below`, a reading of
+    /// `bytes[..floor]`. The older part of the file is then read once, the
+    /// way it could be read, and the new sections must read cleanly here:
+    /// there is no fallback for them. The chain stops at the first /Prev
+    /// below `floor` (where it lands is the caller's to check); a chain
+    /// that never gets there has only the new sections.
+    pub(crate) fn open_over(
+        bytes: &'a [u8],
+        floor: usize,
+        below: &Loaded<'_>,
+    ) -> Result<Lazy<'a>, PdfError> {
+        Self::open_layered(bytes, Some((floor, below)))
+    }
+
+    fn open_layered(
+        bytes: &'a [u8],
+        layer: Option<(usize, &Loaded<'_>)>,
+    ) -> Result<Lazy<'a>, PdfError> {
         if !bytes.starts_with(b"%PDF-") {
             return Err(malformed("no %PDF- header at the start"));
         }
@@ -478,11 +508,17 @@ impl<'a> Lazy<'a> {
             whole_tree: false,
             doc: Document::new(),
         };
+        let floor = layer.map(|(f, _)| f);
         let mut trailer: Option<lopdf::Dictionary> = None;
         let mut next = Some(tail.startxref);
         let mut seen = std::collections::HashSet::new();
         let mut xref_streams = Vec::new();
+        let mut reached_below = false;
         while let Some(offset) = next.take() {
+            if floor.is_some_and(|f| offset < f) {
+                reached_below = true;
+                break;
+            }
             if !seen.insert(offset) || seen.len() > 4096 {
                 return Err(malformed("cross-reference chain loops"));
             }
@@ -497,6 +533,9 @@ impl<'a> Lazy<'a> {
                 .and_then(|o| o.as_i64().ok())
                 .and_then(|v| usize::try_from(v).ok())
             {
+                if floor.is_some_and(|f| stm < f) {
+                    return Err(malformed("/XRefStm points before the revision"));
+                }
                 if seen.insert(stm) {
                     let (_, more, stream) = lazy.section(stm)?;
                     xref_streams.extend(stream);
@@ -515,6 +554,9 @@ impl<'a> Lazy<'a> {
             if trailer.is_none() {
                 trailer = Some(dict);
             }
+        }
+        if let (true, Some((_, below))) = (reached_below, layer) {
+            lazy.take_from(below);
         }
         let mut trailer = trailer.ok_or_else(|| malformed("no trailer"))?;
         if trailer.has(b"Encrypt") {
@@ -549,6 +591,27 @@ impl<'a> Lazy<'a> {
             lazy.doc.objects.insert(id, obj);
         }
         Ok(lazy)
+    }
+
+    /// Adds what `below` knows for the object numbers the sections read so
+    /// far do not define: its table entries and the objects it has read.
+    fn take_from(&mut self, below: &Loaded<'_>) {
+        let (table, objects) = match below {
+            Loaded::Lazy(l) => (&l.reader.document.reference_table, &l.doc.objects),
+            Loaded::Full(d) => (&d.reference_table, &d.objects),
+        };
+        let own = &mut self.reader.document.reference_table;
+        let defined: std::collections::BTreeSet<u32> = own.entries.keys().copied().collect();
+        for (n, e) in &table.entries {
+            if !defined.contains(n) {
+                own.insert(*n, e.clone());
+            }
+        }
+        for (id, obj) in objects {
+            if !defined.contains(&id.0) {
+                self.doc.objects.insert(*id, obj.clone());
+            }
+        }
     }
 
     /// Reads one cross-reference section at `offset`: its trailer (or
@@ -655,9 +718,46 @@ impl<'a> Lazy<'a> {
         else {
             return None;
         };
-        read_object_at(self.reader.buffer, id, *offset as usize)
+        let offset = *offset as usize;
+        let obj = read_object_at(self.reader.buffer, id, offset)
             .ok()
-            .or_else(|| self.reader.get_object(id, &mut Default::default()).ok())
+            .or_else(|| self.reader.get_object(id, &mut Default::default()).ok())?;
+        Some(self.with_indirect_length(obj, offset))
+    }
+
+    /// A stream whose /Length is a reference comes back from a slice read
+    /// without its data (the slice has no table to resolve the reference):
+    /// the data is taken here, as lopdf's full load does, so both readings
+    /// agree (/Length becomes the number, as there).
+    fn with_indirect_length(&self, obj: Object, offset: usize) -> Object {
+        let Object::Stream(mut s) = obj else {
+            return obj;
+        };
+        let (Some(start), Ok(length_id)) = (
+            s.start_position,
+            s.dict.get(b"Length").and_then(Object::as_reference),
+        ) else {
+            return Object::Stream(s);
+        };
+        let length = match self.reader.document.reference_table.get(length_id.0) {
+            Some(lopdf::xref::XrefEntry::Normal { offset, .. }) => {
+                read_object_at(self.reader.buffer, length_id, *offset as usize).ok()
+            }
+            Some(lopdf::xref::XrefEntry::Compressed { .. }) => self
+                .reader
+                .get_object(length_id, &mut Default::default())
+                .ok(),
+            _ => None,
+        };
+        let from = offset.saturating_add(start);
+        let data = length
+            .and_then(|l| l.as_i64().ok())
+            .and_then(|l| usize::try_from(l).ok())
+            .and_then(|l| self.reader.buffer.get(from..from.checked_add(l)?));
+        if let Some(data) = data {
+            s.set_content(data.to_vec());
+        }
+        Object::Stream(s)
     }
 
     /// Loads `roots` and, transitively, what they refer to under the
@@ -845,6 +945,37 @@ impl<'a> Loaded<'a> {
         }
     }
 
+    /// A reading of a later revision: its own cross-reference sections
+    /// (at or after `floor`) read by this crate, everything older taken
+    /// from `below`. Unlike [`Loaded::open`], no fallback: what does not
+    /// read is an error.
+    pub(crate) fn open_over(
+        bytes: &'a [u8],
+        floor: usize,
+        below: &Loaded<'_>,
+        follow: &'static [&'static [u8]],
+    ) -> Result<Loaded<'a>, PdfError> {
+        let mut lazy = Lazy::open_over(bytes, floor, below)?;
+        lazy.load_structure(follow)?;
+        Ok(Loaded::Lazy(Box::new(lazy)))
+    }
+
+    /// The cross-reference entry that wins for object number `num`.
+    pub(crate) fn entry(&self, num: u32) -> Option<&lopdf::xref::XrefEntry> {
+        match self {
+            Loaded::Lazy(l) => l.reader.document.reference_table.get(num),
+            Loaded::Full(d) => d.reference_table.get(num),
+        }
+    }
+
+    /// Whether the cross-reference table has this object (in use).
+    pub(crate) fn has(&self, id: ObjectId) -> bool {
+        match self {
+            Loaded::Lazy(l) => l.has(id),
+            Loaded::Full(d) => d.objects.contains_key(&id),
+        }
+    }
+
     pub(crate) fn doc(&self) -> &Document {
         match self {
             Loaded::Lazy(l) => &l.doc,
@@ -905,25 +1036,22 @@ impl<'a> Loaded<'a> {
     }
 
     /// Object numbers in use according to the cross-reference table.
-    pub(crate) fn in_use(&self) -> Option<std::collections::BTreeSet<u32>> {
-        match self {
-            Loaded::Lazy(l) => Some(
-                l.reader
-                    .document
-                    .reference_table
-                    .entries
-                    .iter()
-                    .filter(|(_, e)| {
-                        matches!(
-                            e,
-                            lopdf::xref::XrefEntry::Normal { .. }
-                                | lopdf::xref::XrefEntry::Compressed { .. }
-                        )
-                    })
-                    .map(|(n, _)| *n)
-                    .collect(),
-            ),
-            Loaded::Full(_) => None,
-        }
+    pub(crate) fn in_use(&self) -> std::collections::BTreeSet<u32> {
+        let table = match self {
+            Loaded::Lazy(l) => &l.reader.document.reference_table,
+            Loaded::Full(d) => &d.reference_table,
+        };
+        table
+            .entries
+            .iter()
+            .filter(|(_, e)| {
+                matches!(
+                    e,
+                    lopdf::xref::XrefEntry::Normal { .. }
+                        | lopdf::xref::XrefEntry::Compressed { .. }
+                )
+            })
+            .map(|(n, _)| *n)
+            .collect()
     }
 }

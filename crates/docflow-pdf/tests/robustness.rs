@@ -2,7 +2,7 @@
 
 mod common;
 
-use docflow_pdf::{attachment, check_revisions, stamp, Stamp};
+use docflow_pdf::{attachment, check_later_revisions, check_revisions, stamp, Stamp};
 
 fn one_stamp() -> Vec<Stamp> {
     vec![Stamp {
@@ -15,6 +15,7 @@ fn one_stamp() -> Vec<Stamp> {
 fn exercise(bytes: &[u8], original_len: usize) {
     let _ = stamp(bytes, &one_stamp(), None, None);
     let _ = check_revisions(bytes, original_len.min(bytes.len()));
+    let _ = check_later_revisions(bytes, original_len.min(bytes.len()));
     let _ = attachment(bytes, "evidence.json");
 }
 

@@ -485,12 +485,16 @@ pub fn check_stamped(pdf: &[u8], trust: &Trust<'_>) -> Result<Report, String> {
         proven.layout
     ));
     if pdf.len() > redrawn.len() {
-        match docflow_pdf::check_revisions(pdf, redrawn.len()) {
+        match docflow_pdf::check_later_revisions(pdf, redrawn.len()) {
             Ok(later) => {
-                for i in 0..later.revisions {
-                    report
-                        .later_revisions
-                        .push(format!("revision {} after the stamp", i + 1));
+                for (i, r) in later.per_revision.iter().enumerate() {
+                    report.later_revisions.push(format!(
+                        "revision {} after the stamp (to byte {}): {} new and {} changed objects",
+                        i + 1,
+                        r.end,
+                        r.new,
+                        r.changed
+                    ));
                 }
                 report
                     .problems

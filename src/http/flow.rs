@@ -8,7 +8,7 @@ use super::auth::Caller;
 use super::error::{blocking, ApiError, ErrorBody};
 use super::AppState;
 use crate::service::flow::{self as svc, DecisionInput, RouteInput, StageInput};
-use crate::service::signatures::Submission;
+use crate::service::signing::Submission;
 use crate::service::views::{route_view, DecidedView, RouteView, TemplateView};
 
 #[derive(Debug, Deserialize, ToSchema)]

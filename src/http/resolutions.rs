@@ -10,7 +10,7 @@ use super::error::{blocking, ApiError, ErrorBody};
 use super::parse_time;
 use super::AppState;
 use crate::service::resolutions::{self as svc, Action, ExecutorInput, NewResolution};
-use crate::service::signatures::Submission;
+use crate::service::signing::Submission;
 use crate::service::views::{resolution_view, ResolutionView};
 
 #[derive(Debug, Deserialize, ToSchema)]

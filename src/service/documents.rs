@@ -87,6 +87,30 @@ fn store_version(
     Ok(row)
 }
 
+/// The state after `event`, or 409 naming the illegal move.
+pub fn next_state(
+    current: &str,
+    event: crate::domain::DocumentEvent,
+) -> Result<DocumentState, ServiceError> {
+    let state = <DocumentState as std::str::FromStr>::from_str(current).map_err(|_| {
+        crate::storage::StorageError::Corrupt(format!("unknown document state {current:?}"))
+    })?;
+    docflow_flow::document::transition(state, event)
+        .map_err(|e| ServiceError::Conflict(e.to_string()))
+}
+
+/// Applies `event` to a document inside the caller's transaction.
+pub fn apply(
+    conn: &mut DbConnection,
+    doc: &DocumentRow,
+    event: crate::domain::DocumentEvent,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<DocumentState, ServiceError> {
+    let next = next_state(&doc.state, event)?;
+    store::set_state(conn, &doc.id, next.as_str(), at.naive_utc())?;
+    Ok(next)
+}
+
 pub fn create(
     conn: &mut WriteTx<'_>,
     kinds: &DocumentKinds,
@@ -167,7 +191,7 @@ pub fn add_version(
             }
         }
         // Only a draft, or a document returned for rework, takes new content.
-        super::flow::apply(c, &doc, crate::domain::DocumentEvent::NewVersion, now)?;
+        apply(c, &doc, crate::domain::DocumentEvent::NewVersion, now)?;
         let next = doc.latest_version + 1;
         store::put_blob(c, &upload.sha256, &upload.data, now.naive_utc())?;
         let appended = ledger::append(

@@ -1,8 +1,6 @@
 //! Document states, routes and their decisions: the docflow-flow rules
 //! applied to stored documents.
 
-use std::str::FromStr;
-
 use chrono::{DateTime, NaiveDate, Utc};
 use docflow_core::statement::Purpose;
 use docflow_flow::calendar::{Deadline, WorkingCalendar};
@@ -13,7 +11,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::keys::TrustStore;
-use super::signatures::{self, Expected, Submission};
+use super::signing::{self as signatures, Expected, Submission};
 use super::views::{route_view, DecidedView, RouteView};
 use super::{new_id, Actor, AuthUser, ServiceError};
 use crate::domain::{check_text, DocumentEvent, DocumentKinds, DocumentState, Role};
@@ -24,26 +22,6 @@ use crate::storage::{
 
 /// Who may send documents along a route and save route templates.
 pub const STARTS_ROUTES: &[Role] = &[Role::Admin, Role::Registrar, Role::Head];
-
-/// The state after `event`, or 409 naming the illegal move.
-pub fn next_state(current: &str, event: DocumentEvent) -> Result<DocumentState, ServiceError> {
-    let state = DocumentState::from_str(current)
-        .map_err(|_| StorageError::Corrupt(format!("unknown document state {current:?}")))?;
-    docflow_flow::document::transition(state, event)
-        .map_err(|e| ServiceError::Conflict(e.to_string()))
-}
-
-/// Applies `event` to a document inside the caller's transaction.
-pub fn apply(
-    conn: &mut DbConnection,
-    doc: &DocumentRow,
-    event: DocumentEvent,
-    at: DateTime<Utc>,
-) -> Result<DocumentState, ServiceError> {
-    let next = next_state(&doc.state, event)?;
-    documents::set_state(conn, &doc.id, next.as_str(), at.naive_utc())?;
-    Ok(next)
-}
 
 fn route_error(e: RouteError) -> ServiceError {
     match e {
@@ -271,7 +249,7 @@ pub fn start(
                 serde_json::from_str(&t.spec).map_err(|e| StorageError::Corrupt(e.to_string()))?
             }
         };
-        apply(c, &doc, DocumentEvent::StartApproval, now)?;
+        super::documents::apply(c, &doc, DocumentEvent::StartApproval, now)?;
         let cal = calendar(c, &user.org_id)?;
         let route = Route::start(spec, now, &cal).map_err(route_error)?;
         let id = new_id();
@@ -382,8 +360,8 @@ fn purpose_of(decision: Decision) -> Purpose {
 }
 
 pub fn parse_decision(s: &str) -> Result<Decision, ServiceError> {
-    serde_json::from_value::<Decision>(json!(s))
-        .map_err(|_| ServiceError::Unprocessable(format!("unknown decision {s:?}")))
+    Decision::from_name(s)
+        .ok_or_else(|| ServiceError::Unprocessable(format!("unknown decision {s:?}")))
 }
 
 /// The SHA-256 (hex) of a decision's comment; an absent comment is "".
@@ -400,10 +378,7 @@ fn decision_extra(
     comment_sha256: &str,
     on_behalf_of: Option<&str>,
 ) -> Vec<(String, String)> {
-    let decision_name = serde_json::to_value(decision)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
+    let decision_name = decision.as_str().to_owned();
     let mut extra = vec![
         ("route".to_owned(), route_id.to_owned()),
         ("step".to_owned(), format!("{stage}.{step}")),
@@ -597,13 +572,9 @@ pub fn decide(
         ]);
         let signature = signatures::record(c, user, &verified, facts, now)?;
         if let Some(event) = outcome.document_event {
-            apply(c, &doc, event, now)?;
+            super::documents::apply(c, &doc, event, now)?;
         }
-        let state = serde_json::to_value(route.state())
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_else(|| "active".into());
-        row.state = state;
+        row.state = route.state().as_str().to_owned();
         row.runtime = runtime_json(&route)?;
         store::update_route(c, &row.id, &row.state, &row.runtime, now.naive_utc())?;
         let decision_row = DecisionRow {
@@ -611,10 +582,7 @@ pub fn decide(
             route_id: row.id.clone(),
             stage: i32::try_from(stage).unwrap_or(i32::MAX),
             step: i32::try_from(step).unwrap_or(i32::MAX),
-            decision: serde_json::to_value(decision)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default(),
+            decision: decision.as_str().to_owned(),
             user_id: user.user_id.clone(),
             on_behalf_of: principal,
             signature_id: signature.id.clone(),
@@ -652,7 +620,7 @@ pub fn transition_document(
         let c = &mut *conn;
         let doc = documents::document_in_org(c, &user.org_id, document_id)?
             .ok_or(ServiceError::NotFound("document"))?;
-        let next = apply(c, &doc, event, now)?;
+        let next = super::documents::apply(c, &doc, event, now)?;
         // An abort withdraws the running route, if any.
         if event == DocumentEvent::Abort {
             for row in store::routes_of_document(c, &doc.id)? {

@@ -62,10 +62,7 @@ pub fn inbox(
                     document_id: row.document_id.clone(),
                     id: row.id.clone(),
                     step: Some(format!("{}.{}", step.stage, step.step)),
-                    action: serde_json::to_value(step.action)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_default(),
+                    action: step.action.as_str().to_owned(),
                     on_behalf_of: on_behalf.clone(),
                     executor: None,
                     due: fmt(step.due),

@@ -13,6 +13,7 @@ pub mod ledger;
 pub mod registration;
 pub mod resolutions;
 pub mod signatures;
+pub mod signing;
 pub mod substitutions;
 pub mod views;
 

@@ -130,7 +130,7 @@ pub fn register(
         } else {
             DocumentEvent::Register
         };
-        let next = super::flow::next_state(&doc.state, event)?;
+        let next = super::documents::next_state(&doc.state, event)?;
         if incoming
             && (reg.correspondent.is_none()
                 || reg.correspondent_number.is_none()

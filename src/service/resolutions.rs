@@ -9,7 +9,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::keys::TrustStore;
-use super::signatures::{self, Expected, Submission};
+use super::signing::{self as signatures, Expected, Submission};
 use super::{new_id, Actor, AuthUser, ServiceError};
 use crate::domain::{DocumentState, Role};
 use crate::storage::models::{ReportRow, ResolutionRow, UserRow};
@@ -66,10 +66,7 @@ fn runtime(res: &Resolution) -> Result<String, ServiceError> {
 }
 
 fn state_name(res: &Resolution) -> String {
-    serde_json::to_value(res.state())
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
+    res.state().as_str().to_owned()
 }
 
 pub struct ExecutorInput {

@@ -117,15 +117,15 @@ impl DatabaseUrl {
     pub fn redacted(&self) -> String {
         match self {
             Self::Sqlite(p) => format!("sqlite://{}", p.display()),
-            Self::Postgres(u) => match (u.find("://"), u.rfind('@')) {
-                (Some(s), Some(at)) if at > s => {
-                    let creds = &u[s + 3..at];
-                    match creds.find(':') {
-                        Some(c) => format!("{}{}:***{}", &u[..s + 3], &creds[..c], &u[at..]),
-                        None => u.clone(),
-                    }
+            Self::Postgres(u) => match url::Url::parse(u) {
+                Ok(mut parsed) if parsed.password().is_some() => {
+                    // Only fails for URLs that cannot have a password.
+                    let _ = parsed.set_password(Some("***"));
+                    parsed.to_string()
                 }
-                _ => u.clone(),
+                Ok(_) => u.clone(),
+                // Not a URL (a libpq key=value string): show no part of it.
+                Err(_) => "postgres://(unparsed URL)".to_owned(),
             },
         }
     }
@@ -415,4 +415,22 @@ pub fn ping(conn: &mut DbConnection) -> Result<(), StorageError> {
 /// keep microseconds, so what is hashed equals what is read back).
 pub fn now() -> chrono::DateTime<chrono::Utc> {
     docflow_core::ledger::truncate_to_micros(chrono::Utc::now())
+}
+
+#[cfg(test)]
+mod url_tests {
+    use super::DatabaseUrl;
+
+    #[test]
+    fn redacted_hides_the_password_only() {
+        let url = DatabaseUrl::Postgres("postgres://app:s3cr%40t@db.example:5432/docflow".into());
+        assert_eq!(url.redacted(), "postgres://app:***@db.example:5432/docflow");
+        let plain = DatabaseUrl::Postgres("postgres://postgres@127.0.0.1:5432/docflow".into());
+        assert_eq!(
+            plain.redacted(),
+            "postgres://postgres@127.0.0.1:5432/docflow"
+        );
+        let libpq = DatabaseUrl::Postgres("host=db password=x".into());
+        assert!(!libpq.redacted().contains('x'));
+    }
 }

@@ -117,13 +117,14 @@ struct PemBlock {
     der: Zeroizing<Vec<u8>>,
 }
 
-/// Every PEM block in `text`, in order.
+/// Every PEM block in `text`, in order. This finds where each block begins
+/// and ends (text between blocks is allowed); pem-rfc7468 decodes each.
 fn pem_blocks(text: &str) -> Result<Vec<PemBlock>, PemError> {
     if text.len() > MAX_PEM_INPUT {
         return Err(PemError::TooLarge);
     }
     let mut blocks = Vec::new();
-    // (label, base64 body, line of BEGIN) of the block being read.
+    // (label, the block's normalised text, line of BEGIN) being read.
     let mut open: Option<(String, Zeroizing<String>, usize)> = None;
     for (i, raw_line) in text.split('\n').enumerate() {
         let line_no = i + 1;
@@ -139,17 +140,21 @@ fn pem_blocks(text: &str) -> Result<Vec<PemBlock>, PemError> {
             let label = rest
                 .strip_suffix("-----")
                 .ok_or_else(|| syntax("BEGIN line does not end with -----".into()))?;
-            open = Some((label.to_owned(), Zeroizing::new(String::new()), line_no));
+            let mut block = Zeroizing::new(String::new());
+            block.push_str(line);
+            block.push('\n');
+            open = Some((label.to_owned(), block, line_no));
         } else if let Some(rest) = line.strip_prefix("-----END ") {
-            let (label, body, _) = open
+            let (label, mut block, _) = open
                 .take()
                 .ok_or_else(|| syntax("END without BEGIN".into()))?;
             if rest.strip_suffix("-----") != Some(label.as_str()) {
                 return Err(syntax(format!("END does not match BEGIN {label:?}")));
             }
-            let der = base64::engine::general_purpose::STANDARD
-                .decode(body.as_bytes())
-                .map_err(|e| PemError::Base64 {
+            block.push_str(line);
+            block.push('\n');
+            let (_, der) =
+                pem_rfc7468::decode_vec(block.as_bytes()).map_err(|e| PemError::Base64 {
                     label: label.clone(),
                     reason: e.to_string(),
                 })?;
@@ -157,12 +162,15 @@ fn pem_blocks(text: &str) -> Result<Vec<PemBlock>, PemError> {
                 label,
                 der: Zeroizing::new(der),
             });
-        } else if let Some((_, body, _)) = open.as_mut() {
+        } else if let Some((_, block, _)) = open.as_mut() {
             if line.contains(':') {
                 // RFC 1421 headers (Proc-Type, DEK-Info) mean legacy encryption.
                 return Err(syntax("PEM headers are not supported".into()));
             }
-            body.push_str(line);
+            if !line.is_empty() {
+                block.push_str(line);
+                block.push('\n');
+            }
         }
     }
     if let Some((label, _, begin_line)) = open {
@@ -183,18 +191,11 @@ pub fn encode_pem(label: &str, der: &[u8]) -> String {
 }
 
 fn encode_pem_into(out: &mut String, label: &str, der: &[u8]) {
-    let b64 = Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(der));
-    out.push_str("-----BEGIN ");
-    out.push_str(label);
-    out.push_str("-----\n");
-    // base64 output is ASCII, so splitting its bytes keeps valid UTF-8.
-    for chunk in b64.as_bytes().chunks(64) {
-        out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
-        out.push('\n');
+    // A label is one of docflow's constants, always valid; encoding cannot
+    // fail on it.
+    if let Ok(pem) = pem_rfc7468::encode_string(label, pem_rfc7468::LineEnding::LF, der) {
+        out.push_str(&Zeroizing::new(pem));
     }
-    out.push_str("-----END ");
-    out.push_str(label);
-    out.push_str("-----\n");
 }
 
 /// The one block labelled `expected` in a PEM text; any other shape is an

@@ -137,13 +137,7 @@ pub fn texts(p: &Proven) -> (Vec<docflow_pdf::Stamp>, docflow_pdf::Sheet) {
             let steps: Vec<String> = stage
                 .steps
                 .iter()
-                .map(|s| {
-                    let action = serde_json::to_value(s.action)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_default();
-                    format!("{} ({})", s.assignee.name, lang.state(&action))
-                })
+                .map(|s| format!("{} ({})", s.assignee.name, lang.state(s.action.as_str())))
                 .collect();
             let rule = match stage.rule {
                 docflow_flow::route::Rule::All => lang.state("all").to_owned(),

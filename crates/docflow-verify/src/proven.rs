@@ -708,9 +708,7 @@ fn build_routes(
                 let (a, b) = p.split_once('.')?;
                 Some((a.parse::<usize>().ok()?, b.parse::<usize>().ok()?))
             });
-            let decision: Option<Decision> = s
-                .extra("decision")
-                .and_then(|d| serde_json::from_value(Value::String(d.to_owned())).ok());
+            let decision: Option<Decision> = s.extra("decision").and_then(Decision::from_name);
             match (place, decision) {
                 (Some((a, b)), Some(decision)) => {
                     match stages.get_mut(a).and_then(|st| st.steps.get_mut(b)) {
@@ -756,8 +754,7 @@ fn build_routes(
 }
 
 fn decision_of(s: &Signed) -> Option<Decision> {
-    s.extra("decision")
-        .and_then(|d| serde_json::from_value(Value::String(d.to_owned())).ok())
+    s.extra("decision").and_then(Decision::from_name)
 }
 
 /// Stage by stage: a negative decision ends the route; a stage with the
@@ -864,11 +861,6 @@ fn build_resolutions(
                 )
             })?;
         }
-        let name = |v: serde_json::Result<Value>| {
-            v.ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default()
-        };
         let mut executors = Vec::new();
         for a in res.assignments() {
             executors.push(Executor {
@@ -877,7 +869,7 @@ fn build_resolutions(
                 deadline: a.deadline,
                 reported: a.reported_at,
                 accepted: a.accepted_at,
-                state: name(serde_json::to_value(a.state)),
+                state: a.state.as_str().to_owned(),
                 late: a.is_overdue(as_of) || a.completed_late(),
                 report: reports.remove(&a.user),
             });
@@ -889,7 +881,7 @@ fn build_resolutions(
             controller,
             instruction: spec.instruction,
             deadline: res.deadline(),
-            state: name(serde_json::to_value(res.state())),
+            state: res.state().as_str().to_owned(),
             executors,
         });
     }

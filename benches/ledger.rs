@@ -11,6 +11,8 @@
 //! records them. Environment: DOCFLOW_BENCH_PG_URL (admin URL, default
 //! postgres://postgres@127.0.0.1:5432/postgres), DOCFLOW_BENCH_SECONDS
 //! (per measurement, default 5), DOCFLOW_BENCH_LEAVES (default 1000000).
+// A benchmark that cannot set up fails loudly: unwrap is the right answer.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -17,6 +17,8 @@
 //! `cargo bench --bench pdf -- stamping` or `-- verify` runs one part.
 //! DOCFLOW_BENCH_RUNS sets the runs per measurement (default 15).
 //! docs/benchmarks.md records the figures.
+// A benchmark that cannot set up fails loudly: unwrap is the right answer.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

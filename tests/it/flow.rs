@@ -144,22 +144,22 @@ fn substitutions_are_recorded_and_scoped(backend: Backend) {
 }
 
 /// People of the story, each with a registered key.
-struct Office {
-    app: TestApp,
-    registrar: String,
+pub(crate) struct Office {
+    pub(crate) app: TestApp,
+    pub(crate) registrar: String,
     people: Vec<(String, String, PrivateKey)>,
 }
 
 impl Office {
-    fn token(&self, login: &str) -> &str {
+    pub(crate) fn token(&self, login: &str) -> &str {
         &self.people.iter().find(|p| p.0 == login).unwrap().1
     }
-    fn key(&self, login: &str) -> &PrivateKey {
+    pub(crate) fn key(&self, login: &str) -> &PrivateKey {
         &self.people.iter().find(|p| p.0 == login).unwrap().2
     }
 }
 
-fn office(backend: Backend) -> Option<Office> {
+pub(crate) fn office(backend: Backend) -> Option<Office> {
     let app = TestApp::start(backend)?;
     let registrar = app.user("MINFIN", "registrar", &[Role::Registrar]);
     let mut people = Vec::new();
@@ -196,7 +196,7 @@ fn office(backend: Backend) -> Option<Office> {
     })
 }
 
-fn draft_order(o: &Office) -> String {
+pub(crate) fn draft_order(o: &Office) -> String {
     let v: Value = o
         .app
         .upload(
@@ -209,7 +209,12 @@ fn draft_order(o: &Office) -> String {
     v["id"].as_str().unwrap().to_owned()
 }
 
-fn start_route(o: &Office, doc: &str, version: u32, stages: Value) -> reqwest::blocking::Response {
+pub(crate) fn start_route(
+    o: &Office,
+    doc: &str,
+    version: u32,
+    stages: Value,
+) -> reqwest::blocking::Response {
     o.app
         .http
         .post(
@@ -222,7 +227,7 @@ fn start_route(o: &Office, doc: &str, version: u32, stages: Value) -> reqwest::b
         .unwrap()
 }
 
-fn decide(
+pub(crate) fn decide(
     o: &Office,
     login: &str,
     route: &str,
@@ -263,7 +268,7 @@ fn decide(
         .unwrap()
 }
 
-fn two_deputies_then_minister() -> Value {
+pub(crate) fn two_deputies_then_minister() -> Value {
     json!([
         {"rule": "all", "steps": [
             {"assignee": "deputy1", "action": "approve", "deadline": {"working-days": 2}},
@@ -561,7 +566,7 @@ fn a_substitute_decides_with_their_own_key(backend: Backend) {
 
 /// Adds a user with a fresh key pair made here (the private key stays in
 /// the test) and the given department.
-fn person(o: &mut Office, login: &str, role: Role, department: &str) {
+pub(crate) fn person(o: &mut Office, login: &str, role: Role, department: &str) {
     let token = o.app.user("MINFIN", login, &[role]);
     o.app
         .db
@@ -583,7 +588,7 @@ fn person(o: &mut Office, login: &str, role: Role, department: &str) {
     o.people.push((login.to_owned(), token, key));
 }
 
-fn signed_and_registered_order(o: &Office) -> String {
+pub(crate) fn signed_and_registered_order(o: &Office) -> String {
     signed_and_registered_order_in(o, "01-07")
 }
 
@@ -628,7 +633,12 @@ fn signed_and_registered_order_in(o: &Office, code: &str) -> String {
 }
 
 /// Signs and posts a resolution action; returns the response.
-fn act(o: &Office, login: &str, resolution: &str, mut body: Value) -> reqwest::blocking::Response {
+pub(crate) fn act(
+    o: &Office,
+    login: &str,
+    resolution: &str,
+    mut body: Value,
+) -> reqwest::blocking::Response {
     let key = o.key(login);
     body["key_id"] = json!(key.public_key().fingerprint());
     let resp = o
@@ -660,7 +670,7 @@ fn act(o: &Office, login: &str, resolution: &str, mut body: Value) -> reqwest::b
         .unwrap()
 }
 
-fn inbox(o: &Office, login: &str) -> Vec<Value> {
+pub(crate) fn inbox(o: &Office, login: &str) -> Vec<Value> {
     let v: Value = o.app.get(o.token(login), "/api/v1/inbox").json().unwrap();
     v.as_array().unwrap().clone()
 }
@@ -864,7 +874,7 @@ fn resolution_reports_and_control_of_execution(backend: Backend) {
     crate::ledger::assert_linear_chain(&o.app.db, o.app.db.count("ledger"));
 }
 
-fn urlencode(s: &str) -> String {
+pub(crate) fn urlencode(s: &str) -> String {
     s.replace('+', "%2B").replace(':', "%3A")
 }
 
@@ -1285,7 +1295,7 @@ fn stamped_pdf_verifies_offline_and_shows_changes(backend: Backend) {
 }
 
 /// Saves the log's public key, as the API serves it, to `dir/log.pub`.
-fn save_log_key(o: &Office, dir: &std::path::Path) {
+pub(crate) fn save_log_key(o: &Office, dir: &std::path::Path) {
     let key = o
         .app
         .http
@@ -1299,7 +1309,7 @@ fn save_log_key(o: &Office, dir: &std::path::Path) {
 
 /// Runs `docflow verify ARGS --trust-anchors <the example root>` in `dir`:
 /// the exit code and what it printed.
-fn docflow_verify(dir: &std::path::Path, args: &[&str]) -> (i32, String) {
+pub(crate) fn docflow_verify(dir: &std::path::Path, args: &[&str]) -> (i32, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_docflow"))
         .arg("verify")
         .args(args)
@@ -1316,7 +1326,7 @@ fn docflow_verify(dir: &std::path::Path, args: &[&str]) -> (i32, String) {
 }
 
 /// The text of a PDF, by poppler's pdftotext (required under CI).
-fn pdf_text(pdf: &[u8]) -> Option<String> {
+pub(crate) fn pdf_text(pdf: &[u8]) -> Option<String> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("doc.pdf");
     std::fs::write(&path, pdf).unwrap();

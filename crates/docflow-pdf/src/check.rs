@@ -1206,7 +1206,38 @@ fn check_changed(
             if !appended_only(&old_kids, &new_kids) {
                 return Err("/Kids changed other than by appending".into());
             }
-            Ok(())
+            // Viewers take the number of pages from /Count: it may grow only
+            // by the pages the appended kids bring (a forged /Count hides
+            // or repeats pages without touching any page).
+            let count = |doc: &Document, d: &Dictionary| -> Option<i64> {
+                d.get(b"Count")
+                    .ok()
+                    .and_then(|o| resolve(doc, o).as_i64().ok())
+            };
+            let added: Option<i64> = new_kids[old_kids.len()..]
+                .iter()
+                .map(|k| {
+                    let kid = dict_of(resolve(next, k))?;
+                    match kid.get(b"Type").and_then(Object::as_name).ok() {
+                        Some(b"Page") => Some(1),
+                        Some(b"Pages") => count(next, kid).filter(|n| *n >= 0),
+                        _ => None,
+                    }
+                })
+                .sum();
+            match (count(prev, a), count(next, b), added) {
+                (Some(before), Some(after), Some(added))
+                    if before.checked_add(added) == Some(after) =>
+                {
+                    Ok(())
+                }
+                (before, after, _) => Err(format!(
+                    "/Count changed from {} to {} but the appended kids bring {} pages",
+                    before.map_or("none".into(), |n| n.to_string()),
+                    after.map_or("none".into(), |n| n.to_string()),
+                    added.map_or("an unknown number of".into(), |n| n.to_string())
+                )),
+            }
         }
         _ => Err("existing object modified".into()),
     }

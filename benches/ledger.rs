@@ -224,7 +224,7 @@ fn appends(seconds: u64) {
         );
     }
     let mut conn = db.url.connect().unwrap();
-    let report = storage::audit::run(&mut conn, &mut |_| {}).unwrap();
+    let report = docflow::service::audit::run(&mut conn, &mut |_| {}).unwrap();
     assert!(report.problem.is_none(), "{:?}", report.problem);
     println!(
         "audit after the run: ok, {} entries, {} checkpoints",

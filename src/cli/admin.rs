@@ -1,5 +1,5 @@
-//! `docflow admin …`: organisations and users here, tokens and keys in
-//! [`super::credentials`]. Acts directly on the database, through
+//! `docflow admin …`: organisations here, users in [`super::users`], tokens
+//! and keys in [`super::credentials`]. Acts directly on the database, through
 //! [`Console`]: every command but a first `org add` needs a database that
 //! already exists.
 
@@ -9,13 +9,13 @@ use clap::{Args, Subcommand};
 use docflow::config::Layer;
 use docflow::domain::language::StampLanguage;
 use docflow::domain::organisation::OrgSettings;
-use docflow::domain::{Role, Roles};
 use docflow::service::console::{self, Console, Missing};
-use docflow::service::{admin, Actor, ServiceError};
+use docflow::service::{admin, Actor};
 
 use super::args::{self, parse_offset, parse_stamp_language, DbArgs, SignerArgs, TopArgs};
 use super::credentials::{self, KeyCommand, TokenCommand};
 use super::output::{self, note, say};
+use super::users::{self, UserCommand};
 
 #[derive(Debug, Args)]
 pub struct AdminArgs {
@@ -94,45 +94,6 @@ enum OrgCommand {
     },
 }
 
-#[derive(Debug, Subcommand)]
-enum UserCommand {
-    /// Create a user in an organisation.
-    Add {
-        /// Organisation code.
-        #[arg(long)]
-        org: String,
-        /// Login: lower-case Latin letters, digits, '.', '-', '_'.
-        #[arg(long)]
-        login: String,
-        /// Full name, in any script.
-        #[arg(long)]
-        name: String,
-        /// Position, in any script.
-        #[arg(long)]
-        position: String,
-        /// Role: admin, registrar, approver, executor, auditor or head.
-        /// Repeat the flag or separate with commas.
-        #[arg(long = "role", value_delimiter = ',', required = true)]
-        roles: Vec<String>,
-        /// Department, in any script (used by execution reports).
-        #[arg(long)]
-        department: Option<String>,
-        /// Succeed, changing nothing, if this user exists already with the
-        /// same organisation, name, position, roles and department.
-        #[arg(long)]
-        if_not_exists: bool,
-    },
-    /// List the users of an organisation.
-    List {
-        /// Organisation code.
-        #[arg(long)]
-        org: String,
-        /// Print a JSON array instead of tab-separated lines.
-        #[arg(long)]
-        json: bool,
-    },
-}
-
 pub fn run(top: &TopArgs, cmd: AdminArgs) -> anyhow::Result<ExitCode> {
     let settings = args::settings(top, &cmd.db, Some(&cmd.signer), Layer::default())?;
     let missing = match &cmd.command {
@@ -149,7 +110,7 @@ pub fn run(top: &TopArgs, cmd: AdminArgs) -> anyhow::Result<ExitCode> {
     let mut console = Console::open(&settings, missing)?;
     let result = match cmd.command {
         AdminCommand::Org { command } => org(&mut console, command),
-        AdminCommand::User { command } => user(&mut console, command),
+        AdminCommand::User { command } => users::run(&mut console, command),
         AdminCommand::Token { command } => credentials::token(&mut console, command),
         AdminCommand::Key { command } => credentials::key(&mut console, &settings, command),
     };
@@ -184,29 +145,18 @@ fn org(console: &mut Console, command: OrgCommand) -> anyhow::Result<()> {
                 stamp_language,
                 utc_offset,
             };
-            if if_not_exists {
-                let (org, new) = console
-                    .write(|tx| console::add_org_if_new(tx, &actor, &code, &name, settings))?;
-                if !new {
-                    say!(
-                        "organisation {} exists: {} ({}); nothing changed",
-                        org.code,
-                        org.name,
-                        org.id
-                    );
-                    return Ok(());
-                }
-                say!(
-                    "organisation {} created: {} ({})",
-                    org.code,
-                    org.name,
-                    org.id
-                );
-                return Ok(());
-            }
-            let org = console.write(|tx| admin::add_org(tx, &actor, &code, &name, settings))?;
+            let (org, new) = if if_not_exists {
+                console.write(|tx| console::add_org_if_new(tx, &actor, &code, &name, settings))?
+            } else {
+                let org = console.write(|tx| admin::add_org(tx, &actor, &code, &name, settings))?;
+                (org.into(), true)
+            };
+            let (done, tail) = match new {
+                true => ("created:", ""),
+                false => ("exists:", "; nothing changed"),
+            };
             say!(
-                "organisation {} created: {} ({})",
+                "organisation {} {done} {} ({}){tail}",
                 org.code,
                 org.name,
                 org.id
@@ -243,71 +193,6 @@ fn org(console: &mut Console, command: OrgCommand) -> anyhow::Result<()> {
                     o.stamp_language,
                     o.utc_offset,
                     o.name
-                );
-            }
-        }
-    }
-    Ok(())
-}
-
-fn roles(names: &[String]) -> Result<Roles, ServiceError> {
-    let parsed = names
-        .iter()
-        .map(|n| Role::parse(n.trim()))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Roles::new(parsed)?)
-}
-
-fn user(console: &mut Console, command: UserCommand) -> anyhow::Result<()> {
-    match command {
-        UserCommand::Add {
-            org,
-            login,
-            name,
-            position,
-            roles: role_names,
-            department,
-            if_not_exists,
-        } => {
-            let new = admin::NewUser {
-                org_code: &org,
-                login: &login,
-                full_name: &name,
-                position: &position,
-                roles: roles(&role_names)?,
-                department: department.as_deref(),
-            };
-            let actor = Actor::Operator;
-            let (user, org, created) = if if_not_exists {
-                console.write(|tx| console::add_user_if_new(tx, &actor, new))?
-            } else {
-                let (user, org) = console.write(|tx| admin::add_user(tx, &actor, new))?;
-                (user.into(), org.code, true)
-            };
-            let what = if created { "created in" } else { "exists in" };
-            say!(
-                "user {} {what} {org}: {}, {} [{}] ({}){}",
-                user.login,
-                user.full_name,
-                user.position,
-                user.roles.join(","),
-                user.id,
-                if created { "" } else { "; nothing changed" }
-            );
-        }
-        UserCommand::List { org, json } => {
-            let users = console.users(&org)?;
-            if json {
-                return output::json(&users);
-            }
-            for u in users {
-                say!(
-                    "{}\t{}\t{}\t{}\t{}",
-                    u.login,
-                    u.roles.join(","),
-                    u.id,
-                    u.full_name,
-                    u.position
                 );
             }
         }

@@ -99,16 +99,16 @@ impl TopArgs {
             ("--trust-anchors", self.trust_anchors.is_some()),
             ("--crls", self.crls.is_some()),
         ];
-        for (flag, _) in given.iter().filter(|(f, set)| *set && !takes.contains(f)) {
-            if *flag == "--log-key" && command == "audit" {
-                bail!(
-                    "`docflow audit` takes the log's public key after the command: \
-                     docflow audit --remote URL --log-key KEY"
-                );
-            }
-            bail!("{flag} means nothing to `docflow {command}`");
+        let Some((flag, _)) = given.iter().find(|(f, set)| *set && !takes.contains(f)) else {
+            return Ok(());
+        };
+        if *flag == "--log-key" && command == "audit" {
+            bail!(
+                "`docflow audit` takes the log's public key after the command: \
+                 docflow audit --remote URL --log-key KEY"
+            );
         }
-        Ok(())
+        bail!("{flag} means nothing to `docflow {command}`")
     }
 }
 

@@ -11,6 +11,7 @@ mod credentials;
 mod keygen;
 pub mod output;
 mod serve;
+mod users;
 mod verify;
 
 use std::process::ExitCode;
@@ -64,6 +65,7 @@ enum Command {
     /// your own --trust-anchors and the pinned --log-key (the log's public
     /// key): no server, database or network. Exit 0 valid, 1 invalid, 2
     /// unusable input.
+    #[command(mut_arg("evidence", |a| a.help(verify::EVIDENCE_HELP)))]
     Verify(verify::VerifyCommand),
 }
 

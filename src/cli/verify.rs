@@ -14,6 +14,11 @@ use super::output::say;
 const LOG_KEY_HELP: &str = "The log's public verifier key, as GET /api/v1/ledger/key serves it \
      (one line, \"name+id+key\"): a file holding it, or the key itself. Not the log's signing key.";
 
+/// `--evidence`'s help, without the `{n}` that clap reads as a line break.
+pub const EVIDENCE_HELP: &str =
+    "The evidence bundle (GET /api/v1/documents/ID/versions/N/evidence), \
+     for a file that does not carry it (a stamped PDF carries its own).";
+
 #[derive(Debug, Args)]
 pub struct VerifyCommand {
     #[command(flatten)]

@@ -1,9 +1,12 @@
 //! Document endpoints.
 
-use actix_multipart::Multipart;
+use actix_multipart::form::{FieldReader, Limits, MultipartCollect, MultipartForm};
+use actix_multipart::{Field, MultipartError};
+use actix_web::error::PayloadError;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use chrono::NaiveDateTime;
+use futures_util::future::LocalBoxFuture;
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -16,7 +19,8 @@ use crate::service::documents::DocumentFilter;
 use crate::service::documents::{self as svc, NewDocument, Upload};
 use crate::service::views::{uploaded, DocumentView, UploadedView, VersionView};
 
-/// The `meta` part of a new document may be at most this large.
+/// The `meta` part of a new document may be at most this large (the
+/// form's `limit` for it says the same).
 const MAX_META_BYTES: usize = 64 * 1024;
 
 /// The `meta` part of `POST /documents`.
@@ -51,17 +55,91 @@ pub struct AddVersionForm {
     base_version: Option<i32>,
 }
 
-struct FilePart {
+/// A part read into memory within a limit. Past the limit the rest of the
+/// part is read and dropped, so the client sees the 413 rather than a reset
+/// connection, and nothing is kept; draining is bounded too, past it the
+/// answer is 413 at once.
+struct Part {
     filename: Option<String>,
     content_type: Option<String>,
     data: Vec<u8>,
+    /// The part was larger than `limit`; `data` is empty.
+    too_large: bool,
+    limit: usize,
 }
 
-#[derive(Default)]
-struct Parts {
-    meta: Option<Vec<u8>>,
-    base_version: Option<Vec<u8>>,
+async fn read_part(mut field: Field, limit: usize) -> Result<Part, MultipartError> {
+    let drain_cap = limit.saturating_mul(2).saturating_add(8 << 20);
+    let mut part = Part {
+        filename: field
+            .content_disposition()
+            .and_then(|cd| cd.get_filename())
+            .map(str::to_owned),
+        content_type: field.content_type().map(|m| m.essence_str().to_owned()),
+        data: Vec::new(),
+        too_large: false,
+        limit,
+    };
+    let mut read = 0usize;
+    while let Some(chunk) = field.next().await {
+        let chunk = chunk?;
+        read = read.saturating_add(chunk.len());
+        if part.too_large || read > limit {
+            part.too_large = true;
+            part.data = Vec::new();
+            if read > drain_cap {
+                return Err(MultipartError::Payload(PayloadError::Overflow));
+            }
+            continue;
+        }
+        part.data.extend_from_slice(&chunk);
+    }
+    Ok(part)
+}
+
+/// A small part (`meta`, `base_version`) within the form's `limit` for it.
+struct Small(Part);
+
+impl<'t> FieldReader<'t> for Small {
+    type Future = LocalBoxFuture<'t, Result<Self, MultipartError>>;
+
+    fn read_field(_: &'t HttpRequest, field: Field, limits: &'t mut Limits) -> Self::Future {
+        let limit = limits.field_limit_remaining.unwrap_or(MAX_META_BYTES);
+        Box::pin(async move { read_part(field, limit).await.map(Small) })
+    }
+}
+
+/// The `file` part, within the configured `max_upload_bytes`.
+struct FilePart(Part);
+
+impl<'t> FieldReader<'t> for FilePart {
+    type Future = LocalBoxFuture<'t, Result<Self, MultipartError>>;
+
+    fn read_field(req: &'t HttpRequest, field: Field, _: &'t mut Limits) -> Self::Future {
+        let limit = req
+            .app_data::<web::Data<AppState>>()
+            .map_or(0, |s| s.max_upload_bytes);
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        Box::pin(async move { read_part(field, limit).await.map(FilePart) })
+    }
+}
+
+/// The parts of `POST /documents`.
+#[derive(MultipartForm)]
+#[multipart(deny_unknown_fields, duplicate_field = "deny")]
+struct CreateParts {
+    #[multipart(limit = "64KiB")]
+    meta: Option<Small>,
     file: Option<FilePart>,
+}
+
+/// The parts of `POST /documents/{id}/versions`.
+#[derive(MultipartForm)]
+#[multipart(deny_unknown_fields, duplicate_field = "deny")]
+struct VersionParts {
+    file: Option<FilePart>,
+    #[multipart(limit = "32B")]
+    base_version: Option<Small>,
 }
 
 fn require_multipart(req: &HttpRequest) -> Result<(), ApiError> {
@@ -79,85 +157,53 @@ fn require_multipart(req: &HttpRequest) -> Result<(), ApiError> {
     }
 }
 
-/// Reads the parts, holding the file within `max` bytes. Over the limit,
-/// the rest of the body is read and dropped (so the client sees the 413
-/// rather than a reset connection) and nothing is stored.
-async fn read_parts(mut payload: Multipart, max: u64, allowed: &[&str]) -> Result<Parts, ApiError> {
-    let max = usize::try_from(max).unwrap_or(usize::MAX);
-    let mut parts = Parts::default();
-    let mut too_large: Option<&'static str> = None;
-    // Draining is bounded too: past this, we stop reading and answer 413.
-    let drain_cap = max.saturating_mul(2).saturating_add(8 << 20);
-    let mut drained = 0usize;
-    while let Some(field) = payload.next().await {
-        let mut field =
-            field.map_err(|e| ApiError::BadRequest(format!("malformed multipart body: {e}")))?;
-        let name = field.name().unwrap_or("").to_owned();
-        if too_large.is_none() && !allowed.contains(&name.as_str()) {
-            return Err(ApiError::BadRequest(format!(
+/// Reads the form `T` after the caller is authenticated (so a stranger's
+/// upload is refused before its body is read as a form); `allowed` names
+/// the parts for the error.
+async fn read_form<T: MultipartCollect + 'static>(
+    req: &HttpRequest,
+    payload: web::Payload,
+    allowed: &[&str],
+) -> Result<T, ApiError> {
+    require_multipart(req)?;
+    let mut payload = payload.into_inner();
+    match MultipartForm::<T>::from_request(req, &mut payload).await {
+        Ok(form) => Ok(form.into_inner()),
+        Err(e) => Err(match e.as_error::<MultipartError>() {
+            Some(MultipartError::UnknownField(name)) => ApiError::BadRequest(format!(
                 "unexpected part {name:?}; expected: {}",
                 allowed.join(", ")
-            )));
-        }
-        let limit = if name == "file" { max } else { MAX_META_BYTES };
-        let mut data = Vec::new();
-        while let Some(chunk) = field.next().await {
-            let chunk = chunk
-                .map_err(|e| ApiError::BadRequest(format!("malformed multipart body: {e}")))?;
-            if too_large.is_some() {
-                drained = drained.saturating_add(chunk.len());
-                if drained > drain_cap {
-                    return Err(ApiError::PayloadTooLarge(format!(
-                        "the upload is larger than the limit of {max} bytes"
-                    )));
-                }
-                continue;
+            )),
+            Some(MultipartError::DuplicateField(name)) => {
+                ApiError::BadRequest(format!("part {name:?} is given twice"))
             }
-            if data.len() + chunk.len() > limit {
-                too_large = Some(if name == "file" { "file" } else { "meta" });
-                data = Vec::new();
-                continue;
+            Some(MultipartError::Payload(PayloadError::Overflow)) => {
+                ApiError::PayloadTooLarge("the upload is larger than its limit".into())
             }
-            data.extend_from_slice(&chunk);
-        }
-        if too_large.is_some() {
-            continue;
-        }
-        let duplicate = match name.as_str() {
-            "file" => parts
-                .file
-                .replace(FilePart {
-                    filename: field
-                        .content_disposition()
-                        .and_then(|cd| cd.get_filename())
-                        .map(str::to_owned),
-                    content_type: field.content_type().map(|m| m.essence_str().to_owned()),
-                    data,
-                })
-                .is_some(),
-            "meta" => parts.meta.replace(data).is_some(),
-            _ => parts.base_version.replace(data).is_some(),
-        };
-        if duplicate {
-            return Err(ApiError::BadRequest(format!(
-                "part {name:?} is given twice"
-            )));
-        }
+            Some(other) => ApiError::BadRequest(format!("malformed multipart body: {other}")),
+            None => ApiError::BadRequest(format!("malformed multipart body: {e}")),
+        }),
     }
-    match too_large {
-        Some("file") => Err(ApiError::PayloadTooLarge(format!(
-            "the file is larger than the limit of {max} bytes"
+}
+
+/// A part that was too large, named in the 413.
+fn within_limit(name: &str, part: Option<&Part>) -> Result<(), ApiError> {
+    match part {
+        Some(p) if p.too_large && name == "file" => Err(ApiError::PayloadTooLarge(format!(
+            "the file is larger than the limit of {} bytes",
+            p.limit
         ))),
-        Some(part) => Err(ApiError::PayloadTooLarge(format!(
-            "the {part} part is larger than {MAX_META_BYTES} bytes"
+        Some(p) if p.too_large => Err(ApiError::PayloadTooLarge(format!(
+            "the {name} part is larger than {} bytes",
+            p.limit
         ))),
-        None => Ok(parts),
+        _ => Ok(()),
     }
 }
 
 /// Hashes the upload on the blocking pool, not on the writer or the
 /// async workers.
-async fn hashed(file: FilePart) -> Result<Upload, ApiError> {
+async fn hashed(file: Part) -> Result<Upload, ApiError> {
     Ok(web::block(move || {
         Upload::new(
             file.filename.as_deref(),
@@ -168,18 +214,25 @@ async fn hashed(file: FilePart) -> Result<Upload, ApiError> {
     .await?)
 }
 
+/// The `meta` part: malformed or mistyped JSON is 400, like a JSON body;
+/// a well-formed one that breaks a rule (an unknown kind, an empty title)
+/// is refused later with 422.
 fn parse_meta(bytes: &[u8]) -> Result<DocumentMeta, ApiError> {
     let value: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|e| ApiError::BadRequest(format!("the meta part is not valid JSON: {e}")))?;
-    serde_json::from_value(value)
-        .map_err(|e| ApiError::Unprocessable(format!("the meta part: {e}")))
+    serde_json::from_value(value).map_err(|e| {
+        ApiError::BadRequest(format!(
+            "the meta part: {}",
+            super::plain_serde_message(&e.to_string())
+        ))
+    })
 }
 
 /// Registers a document: its metadata and version 1.
-#[utoipa::path(post, path = "/api/v1/documents", tag = "documents",
+#[utoipa::path(post, path = "/api/v1/documents", operation_id = "documents_create", tag = "documents",
     request_body(content = inline(CreateDocumentForm), content_type = "multipart/form-data"),
     responses(
-        (status = 201, body = UploadedView),
+        (status = 201, description = "The document and its version 1", body = UploadedView),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 413, body = ErrorBody),
         (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)),
@@ -188,17 +241,19 @@ pub async fn create(
     Caller(user): Caller,
     state: web::Data<AppState>,
     req: HttpRequest,
-    payload: Multipart,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    require_multipart(&req)?;
-    let parts = read_parts(payload, state.max_upload_bytes, &["meta", "file"]).await?;
+    let parts: CreateParts = read_form(&req, payload, &["meta", "file"]).await?;
+    within_limit("meta", parts.meta.as_ref().map(|p| &p.0))?;
+    within_limit("file", parts.file.as_ref().map(|p| &p.0))?;
     let meta = parts
         .meta
         .ok_or_else(|| ApiError::BadRequest("the meta part is missing".into()))?;
-    let meta = parse_meta(&meta)?;
+    let meta = parse_meta(&meta.0.data)?;
     let file = parts
         .file
-        .ok_or_else(|| ApiError::BadRequest("the file part is missing".into()))?;
+        .ok_or_else(|| ApiError::BadRequest("the file part is missing".into()))?
+        .0;
     let kinds = state.kinds.clone();
     let upload = hashed(file).await?;
     let (doc, version) = state
@@ -222,11 +277,11 @@ pub async fn create(
 }
 
 /// Adds the next version of a document. Earlier versions never change.
-#[utoipa::path(post, path = "/api/v1/documents/{id}/versions", tag = "documents",
+#[utoipa::path(post, path = "/api/v1/documents/{id}/versions", operation_id = "documents_add_version", tag = "documents",
     params(("id" = String, Path, description = "document id")),
     request_body(content = inline(AddVersionForm), content_type = "multipart/form-data"),
     responses(
-        (status = 201, body = UploadedView),
+        (status = 201, description = "The new version", body = UploadedView),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 413, body = ErrorBody),
@@ -237,14 +292,15 @@ pub async fn add_version(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
-    payload: Multipart,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    require_multipart(&req)?;
-    let parts = read_parts(payload, state.max_upload_bytes, &["file", "base_version"]).await?;
+    let parts: VersionParts = read_form(&req, payload, &["file", "base_version"]).await?;
+    within_limit("file", parts.file.as_ref().map(|p| &p.0))?;
+    within_limit("base_version", parts.base_version.as_ref().map(|p| &p.0))?;
     let base_version = match parts.base_version {
         None => None,
         Some(raw) => Some(
-            std::str::from_utf8(&raw)
+            std::str::from_utf8(&raw.0.data)
                 .ok()
                 .and_then(|s| s.trim().parse::<i32>().ok())
                 .filter(|v| *v >= 1)
@@ -255,7 +311,8 @@ pub async fn add_version(
     };
     let file = parts
         .file
-        .ok_or_else(|| ApiError::BadRequest("the file part is missing".into()))?;
+        .ok_or_else(|| ApiError::BadRequest("the file part is missing".into()))?
+        .0;
     let id = path.into_inner();
     let upload = hashed(file).await?;
     let (doc, version) = state
@@ -270,9 +327,9 @@ pub async fn add_version(
         .json(uploaded(doc, version)))
 }
 
-#[utoipa::path(get, path = "/api/v1/documents/{id}", tag = "documents",
+#[utoipa::path(get, path = "/api/v1/documents/{id}", operation_id = "documents_get", tag = "documents",
     params(("id" = String, Path, description = "document id")),
-    responses((status = 200, body = DocumentView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 200, description = "The document", body = DocumentView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get(
     Caller(user): Caller,
@@ -284,9 +341,9 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(DocumentView::from(doc)))
 }
 
-#[utoipa::path(get, path = "/api/v1/documents/{id}/versions", tag = "documents",
+#[utoipa::path(get, path = "/api/v1/documents/{id}/versions", operation_id = "documents_versions", tag = "documents",
     params(("id" = String, Path, description = "document id")),
-    responses((status = 200, body = Vec<VersionView>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 200, description = "Its versions, oldest first", body = Vec<VersionView>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn versions(
     Caller(user): Caller,
@@ -303,7 +360,7 @@ pub async fn versions(
 
 /// The exact bytes of a version, with its `Content-Type` and an `ETag` that
 /// is its SHA-256.
-#[utoipa::path(get, path = "/api/v1/documents/{id}/versions/{n}/content", tag = "documents",
+#[utoipa::path(get, path = "/api/v1/documents/{id}/versions/{n}/content", operation_id = "documents_content", tag = "documents",
     params(("id" = String, Path, description = "document id"), ("n" = i32, Path, description = "version number")),
     responses(
         (status = 200, description = "the content", content_type = "application/octet-stream"),
@@ -393,8 +450,8 @@ fn parse_naive_time(field: &str, v: &Option<String>) -> Result<Option<NaiveDateT
 }
 
 /// The caller's organisation's documents, newest first.
-#[utoipa::path(get, path = "/api/v1/documents", tag = "documents", params(ListQuery),
-    responses((status = 200, body = DocumentPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
+#[utoipa::path(get, path = "/api/v1/documents", operation_id = "documents_list", tag = "documents", params(ListQuery),
+    responses((status = 200, description = "One page of documents", body = DocumentPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list(
     Caller(user): Caller,
@@ -441,8 +498,8 @@ pub struct MeView {
 }
 
 /// Who the bearer token belongs to.
-#[utoipa::path(get, path = "/api/v1/me", tag = "users",
-    responses((status = 200, body = MeView), (status = 401, body = ErrorBody)),
+#[utoipa::path(get, path = "/api/v1/me", operation_id = "users_me", tag = "users",
+    responses((status = 200, description = "The token's user", body = MeView), (status = 401, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn me(Caller(user): Caller) -> HttpResponse {
     HttpResponse::Ok().json(MeView {
@@ -454,8 +511,8 @@ pub async fn me(Caller(user): Caller) -> HttpResponse {
 }
 
 /// The document kinds this installation accepts.
-#[utoipa::path(get, path = "/api/v1/document-kinds", tag = "documents",
-    responses((status = 200, body = Vec<String>)))]
+#[utoipa::path(get, path = "/api/v1/document-kinds", operation_id = "document_kinds_list", tag = "documents",
+    responses((status = 200, description = "The accepted document kinds", body = Vec<String>)))]
 pub async fn kinds(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().json(state.kinds.list())
 }

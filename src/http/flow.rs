@@ -20,9 +20,9 @@ pub struct StartRoute {
     pub template: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/documents/{id}/versions/{n}/route", tag = "flow",
+#[utoipa::path(post, path = "/api/v1/documents/{id}/versions/{n}/route", operation_id = "routes_start", tag = "flow",
     params(("id" = String, Path), ("n" = i32, Path)), request_body = StartRoute,
-    responses((status = 201, body = RouteView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    responses((status = 201, description = "The started route", body = RouteView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn start(
@@ -54,8 +54,8 @@ pub async fn start(
     Ok(HttpResponse::Created().json(route_view(row, Vec::new())))
 }
 
-#[utoipa::path(get, path = "/api/v1/documents/{id}/routes", tag = "flow", params(("id" = String, Path)),
-    responses((status = 200, body = Vec<RouteView>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+#[utoipa::path(get, path = "/api/v1/documents/{id}/routes", operation_id = "routes_of_document", tag = "flow", params(("id" = String, Path)),
+    responses((status = 200, description = "The document's routes with their decisions", body = Vec<RouteView>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn routes_of_document(
     Caller(user): Caller,
@@ -70,8 +70,8 @@ pub async fn routes_of_document(
     Ok(HttpResponse::Ok().json(views))
 }
 
-#[utoipa::path(get, path = "/api/v1/routes/{id}", tag = "flow", params(("id" = String, Path)),
-    responses((status = 200, body = RouteView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+#[utoipa::path(get, path = "/api/v1/routes/{id}", operation_id = "routes_get", tag = "flow", params(("id" = String, Path)),
+    responses((status = 200, description = "The route with its decisions", body = RouteView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get(
     Caller(user): Caller,
@@ -98,7 +98,7 @@ pub struct DecisionStatementQuery {
 }
 
 /// The statement to sign for a decision on a step.
-#[utoipa::path(get, path = "/api/v1/routes/{id}/steps/{stage}/{step}/statement", tag = "flow",
+#[utoipa::path(get, path = "/api/v1/routes/{id}/steps/{stage}/{step}/statement", operation_id = "routes_decision_statement", tag = "flow",
     params(("id" = String, Path), ("stage" = usize, Path), ("step" = usize, Path), DecisionStatementQuery),
     responses((status = 200, description = "the statement", content_type = "text/plain"), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
@@ -146,9 +146,9 @@ pub struct DecisionBody {
     pub signature: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/routes/{id}/steps/{stage}/{step}/decision", tag = "flow",
+#[utoipa::path(post, path = "/api/v1/routes/{id}/steps/{stage}/{step}/decision", operation_id = "routes_decide", tag = "flow",
     params(("id" = String, Path), ("stage" = usize, Path), ("step" = usize, Path)), request_body = DecisionBody,
-    responses((status = 201, body = DecidedView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 201, description = "The decision, the route after it and a receipt", body = DecidedView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
@@ -199,8 +199,8 @@ pub struct TemplateInput {
     pub stages: Vec<StageInput>,
 }
 
-#[utoipa::path(post, path = "/api/v1/route-templates", tag = "flow", request_body = TemplateInput,
-    responses((status = 201, body = TemplateView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+#[utoipa::path(post, path = "/api/v1/route-templates", operation_id = "route_templates_add", tag = "flow", request_body = TemplateInput,
+    responses((status = 201, description = "The saved template", body = TemplateView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn add_template(
@@ -217,8 +217,8 @@ pub async fn add_template(
     Ok(HttpResponse::Created().json(TemplateView::from(row)))
 }
 
-#[utoipa::path(get, path = "/api/v1/route-templates", tag = "flow",
-    responses((status = 200, body = Vec<TemplateView>), (status = 401, body = ErrorBody)),
+#[utoipa::path(get, path = "/api/v1/route-templates", operation_id = "route_templates_list", tag = "flow",
+    responses((status = 200, description = "The organisation's route templates", body = Vec<TemplateView>), (status = 401, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn templates(
     Caller(user): Caller,
@@ -237,8 +237,8 @@ pub struct CalendarDay {
 
 /// Marks a date (YYYY-MM-DD) as a working day or a day off for the
 /// organisation's deadlines.
-#[utoipa::path(put, path = "/api/v1/calendar/{day}", tag = "flow", params(("day" = String, Path)), request_body = CalendarDay,
-    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+#[utoipa::path(put, path = "/api/v1/calendar/{day}", operation_id = "calendar_set_day", tag = "flow", params(("day" = String, Path)), request_body = CalendarDay,
+    responses((status = 204, description = "The day is set"), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn set_calendar_day(
     Caller(user): Caller,
@@ -268,9 +268,9 @@ pub struct TransitionView {
 }
 
 /// Sends, files or aborts a document; an illegal move answers 409.
-#[utoipa::path(post, path = "/api/v1/documents/{id}/transition", tag = "flow", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/documents/{id}/transition", operation_id = "documents_transition", tag = "flow", params(("id" = String, Path)),
     request_body = TransitionBody,
-    responses((status = 200, body = TransitionView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    responses((status = 200, description = "The document's new state", body = TransitionView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn transition(

@@ -13,8 +13,8 @@ use crate::service::inbox::{self as svc, ExecutionRow, InboxItem};
 /// What waits for the caller: route steps, resolutions to sign,
 /// assignments, reports to accept, extension requests; with deadlines and
 /// whether each is overdue now.
-#[utoipa::path(get, path = "/api/v1/inbox", tag = "flow",
-    responses((status = 200, body = Vec<InboxItem>), (status = 401, body = ErrorBody)),
+#[utoipa::path(get, path = "/api/v1/inbox", operation_id = "inbox_get", tag = "flow",
+    responses((status = 200, description = "What waits for the caller", body = Vec<InboxItem>), (status = 401, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn inbox(
     Caller(user): Caller,
@@ -39,8 +39,8 @@ pub struct ReportQuery {
 }
 
 /// Overdue and late-executed assignments per department and executor.
-#[utoipa::path(get, path = "/api/v1/reports/execution", tag = "flow", params(ReportQuery),
-    responses((status = 200, body = Vec<ExecutionRow>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+#[utoipa::path(get, path = "/api/v1/reports/execution", operation_id = "reports_execution", tag = "flow", params(ReportQuery),
+    responses((status = 200, description = "One row per department and executor (JSON, or CSV with format=csv)", body = Vec<ExecutionRow>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn execution(
     Caller(user): Caller,

@@ -20,7 +20,7 @@ fn text(body: String) -> HttpResponse {
 }
 
 /// The latest signed checkpoint (C2SP tlog-checkpoint in a signed note).
-#[utoipa::path(get, path = "/api/v1/ledger/checkpoint", tag = "ledger",
+#[utoipa::path(get, path = "/api/v1/ledger/checkpoint", operation_id = "ledger_checkpoint", tag = "ledger",
     responses((status = 200, description = "signed note", content_type = "text/plain"), (status = 404, body = ErrorBody)))]
 pub async fn checkpoint(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let row = blocking(state.pool.clone(), svc::latest_checkpoint).await?;
@@ -28,7 +28,7 @@ pub async fn checkpoint(state: web::Data<AppState>) -> Result<HttpResponse, ApiE
 }
 
 /// The log's public key, in the signed-note verifier key format.
-#[utoipa::path(get, path = "/api/v1/ledger/key", tag = "ledger",
+#[utoipa::path(get, path = "/api/v1/ledger/key", operation_id = "ledger_key", tag = "ledger",
     responses((status = 200, description = "verifier key", content_type = "text/plain")))]
 pub async fn key(state: web::Data<AppState>) -> HttpResponse {
     text(format!("{}\n", state.log.verifier()))
@@ -56,8 +56,8 @@ fn b64(hashes: &[[u8; 32]]) -> Vec<String> {
     hashes.iter().map(|h| STANDARD.encode(h)).collect()
 }
 
-#[utoipa::path(get, path = "/api/v1/ledger/proof/inclusion", tag = "ledger", params(InclusionQuery),
-    responses((status = 200, body = InclusionProof), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/ledger/proof/inclusion", operation_id = "ledger_inclusion", tag = "ledger", params(InclusionQuery),
+    responses((status = 200, description = "The inclusion proof", body = InclusionProof), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn inclusion(
     state: web::Data<AppState>,
     query: web::Query<InclusionQuery>,
@@ -92,8 +92,8 @@ pub struct ConsistencyProof {
     pub consistency: Vec<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/ledger/proof/consistency", tag = "ledger", params(ConsistencyQuery),
-    responses((status = 200, body = ConsistencyProof), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/ledger/proof/consistency", operation_id = "ledger_consistency", tag = "ledger", params(ConsistencyQuery),
+    responses((status = 200, description = "The consistency proof", body = ConsistencyProof), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn consistency(
     state: web::Data<AppState>,
     query: web::Query<ConsistencyQuery>,
@@ -123,8 +123,8 @@ pub struct Leaves {
     pub leaf_hashes: Vec<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/ledger/leaves", tag = "ledger", params(LeavesQuery),
-    responses((status = 200, body = Leaves), (status = 400, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/ledger/leaves", operation_id = "ledger_leaves", tag = "ledger", params(LeavesQuery),
+    responses((status = 200, description = "The leaf hashes", body = Leaves), (status = 400, body = ErrorBody)))]
 pub async fn leaves(
     state: web::Data<AppState>,
     query: web::Query<LeavesQuery>,
@@ -154,8 +154,8 @@ pub struct CheckpointView {
 }
 
 /// Stored checkpoints in order of size, for auditors replaying the log.
-#[utoipa::path(get, path = "/api/v1/ledger/checkpoints", tag = "ledger", params(CheckpointsQuery),
-    responses((status = 200, body = Vec<CheckpointView>), (status = 400, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/ledger/checkpoints", operation_id = "ledger_checkpoints", tag = "ledger", params(CheckpointsQuery),
+    responses((status = 200, description = "Stored checkpoints, oldest first", body = Vec<CheckpointView>), (status = 400, body = ErrorBody)))]
 pub async fn checkpoints(
     state: web::Data<AppState>,
     query: web::Query<CheckpointsQuery>,
@@ -175,9 +175,9 @@ pub async fn checkpoints(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/ledger/entries/{seq}", tag = "ledger",
+#[utoipa::path(get, path = "/api/v1/ledger/entries/{seq}", operation_id = "ledger_entry", tag = "ledger",
     params(("seq" = i64, Path, description = "entry number")),
-    responses((status = 200, body = EntryView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 200, description = "The entry and its receipt", body = EntryView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn entry(
     Caller(user): Caller,
@@ -191,9 +191,9 @@ pub async fn entry(
 
 /// Every ledger entry of a document with its receipt. Each entry's
 /// `subject_prev` names the document's previous entry, so a gap shows.
-#[utoipa::path(get, path = "/api/v1/documents/{id}/history", tag = "documents",
+#[utoipa::path(get, path = "/api/v1/documents/{id}/history", operation_id = "documents_history", tag = "documents",
     params(("id" = String, Path, description = "document id")),
-    responses((status = 200, body = Vec<EntryView>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 200, description = "Its ledger entries, each with a receipt", body = Vec<EntryView>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn history(
     Caller(user): Caller,
@@ -215,7 +215,7 @@ pub async fn history(
 /// The evidence bundle of a version (docflow-evidence/1): every signature
 /// with its key, chain and receipt, the routes and the document's history,
 /// for `docflow verify` offline.
-#[utoipa::path(get, path = "/api/v1/documents/{id}/versions/{n}/evidence", tag = "ledger",
+#[utoipa::path(get, path = "/api/v1/documents/{id}/versions/{n}/evidence", operation_id = "documents_evidence", tag = "ledger",
     params(("id" = String, Path), ("n" = i32, Path)),
     responses((status = 200, description = "the bundle", content_type = "application/json"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
@@ -238,7 +238,7 @@ pub async fn evidence(
 /// The version as a stamped PDF: the original bytes unchanged, then an
 /// incremental update with a visible stamp, an approval sheet and the
 /// evidence bundle as an embedded file.
-#[utoipa::path(get, path = "/api/v1/documents/{id}/versions/{n}/stamped.pdf", tag = "ledger",
+#[utoipa::path(get, path = "/api/v1/documents/{id}/versions/{n}/stamped.pdf", operation_id = "documents_stamped", tag = "ledger",
     params(("id" = String, Path), ("n" = i32, Path)),
     responses((status = 200, description = "the stamped PDF", content_type = "application/pdf"), (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),

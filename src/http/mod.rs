@@ -7,6 +7,7 @@ pub mod error;
 pub mod flow;
 pub mod inbox;
 pub mod ledger;
+pub mod limits;
 pub mod openapi;
 pub mod organisation;
 pub mod registration;
@@ -17,7 +18,7 @@ pub mod substitutions;
 use std::net::TcpListener;
 
 use actix_web::dev::Server;
-use actix_web::{middleware, web, App, HttpResponse, HttpServer};
+use actix_web::{middleware, web, App, HttpRequest, HttpResponse, HttpServer};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -53,134 +54,219 @@ pub struct AppState {
     pub backend: &'static str,
 }
 
+/// A path and the methods it takes: `resource!("/x", get => h, post => g)`.
+/// Any other method answers 405 with `Allow` (see [`allowing`]).
+macro_rules! resource {
+    ($path:expr, $($method:ident => $handler:expr),+ $(,)?) => {
+        allowing(
+            web::resource($path)$(.route(web::$method().to($handler)))+,
+            &[$(stringify!($method)),+],
+        )
+    };
+}
+
+/// The resource, answering a method it does not take with 405, an `Allow`
+/// header listing `methods` and the usual JSON error body.
+fn allowing(resource: actix_web::Resource, methods: &[&str]) -> actix_web::Resource {
+    let allow = methods
+        .iter()
+        .map(|m| m.to_ascii_uppercase())
+        .collect::<Vec<_>>()
+        .join(", ");
+    resource.default_service(web::to(move |req: HttpRequest| {
+        let allow = allow.clone();
+        async move {
+            Err::<HttpResponse, _>(ApiError::MethodNotAllowed {
+                method: req.method().to_string(),
+                allow,
+            })
+        }
+    }))
+}
+
 /// Every route of the service.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(healthz))
-        .route("/api/openapi.json", web::get().to(openapi::serve))
+    use documents as docs;
+    cfg.service(resource!("/healthz", get => healthz))
+        .service(resource!("/api/openapi.json", get => openapi::serve))
         .service(
             web::scope("/api/v1")
-                .route("/me", web::get().to(documents::me))
-                .route("/organisation", web::get().to(organisation::get))
-                .route("/organisation", web::patch().to(organisation::update))
-                .route("/document-kinds", web::get().to(documents::kinds))
-                .route("/documents", web::post().to(documents::create))
-                .route("/documents", web::get().to(documents::list))
-                .route("/documents/{id}", web::get().to(documents::get))
-                .route(
-                    "/documents/{id}/versions",
-                    web::post().to(documents::add_version),
+                .service(resource!("/me", get => docs::me))
+                .service(resource!("/organisation",
+                    get => organisation::get, patch => organisation::update))
+                .service(resource!("/document-kinds", get => docs::kinds))
+                .service(resource!("/documents", post => docs::create, get => docs::list))
+                .service(resource!("/documents/{id}", get => docs::get))
+                .service(resource!("/documents/{id}/versions",
+                    post => docs::add_version, get => docs::versions))
+                .service(resource!("/documents/{id}/versions/{n}/content", get => docs::content))
+                .service(resource!("/documents/{id}/history", get => ledger::history))
+                .service(
+                    resource!("/documents/{id}/versions/{n}/evidence", get => ledger::evidence),
                 )
-                .route(
-                    "/documents/{id}/versions",
-                    web::get().to(documents::versions),
-                )
-                .route(
-                    "/documents/{id}/versions/{n}/content",
-                    web::get().to(documents::content),
-                )
-                .route("/documents/{id}/history", web::get().to(ledger::history))
-                .route(
-                    "/documents/{id}/versions/{n}/evidence",
-                    web::get().to(ledger::evidence),
-                )
-                .route(
-                    "/documents/{id}/versions/{n}/stamped.pdf",
-                    web::get().to(ledger::stamped),
-                )
-                .route(
-                    "/documents/{id}/versions/{n}/statement",
-                    web::get().to(signatures::statement),
-                )
-                .route(
-                    "/documents/{id}/versions/{n}/signatures",
-                    web::post().to(signatures::sign),
-                )
-                .route(
-                    "/documents/{id}/versions/{n}/signatures",
-                    web::get().to(signatures::signatures),
-                )
-                .route("/users/{login}/keys", web::post().to(signatures::add_key))
-                .route("/users/{login}/keys", web::get().to(signatures::list_keys))
-                .route("/keys/{id}/revoke", web::post().to(signatures::revoke_key))
-                .route("/auth/challenge", web::post().to(signatures::challenge))
-                .route("/auth/token", web::post().to(signatures::token))
-                .route(
-                    "/documents/{id}/versions/{n}/route",
-                    web::post().to(flow::start),
-                )
-                .route(
-                    "/documents/{id}/routes",
-                    web::get().to(flow::routes_of_document),
-                )
-                .route(
-                    "/documents/{id}/transition",
-                    web::post().to(flow::transition),
-                )
-                .route("/routes/{id}", web::get().to(flow::get))
-                .route(
-                    "/routes/{id}/steps/{stage}/{step}/statement",
-                    web::get().to(flow::decision_statement),
-                )
-                .route(
-                    "/routes/{id}/steps/{stage}/{step}/decision",
-                    web::post().to(flow::decide),
-                )
-                .route(
-                    "/documents/{id}/resolutions",
-                    web::post().to(resolutions::draft),
-                )
-                .route(
-                    "/documents/{id}/resolutions",
-                    web::get().to(resolutions::of_document),
-                )
-                .route("/resolutions/{id}", web::get().to(resolutions::get))
-                .route(
-                    "/resolutions/{id}/statement",
-                    web::post().to(resolutions::statement),
-                )
-                .route(
-                    "/resolutions/{id}/actions",
-                    web::post().to(resolutions::act),
-                )
-                .route("/inbox", web::get().to(inbox::inbox))
-                .route("/reports/execution", web::get().to(inbox::execution))
-                .route("/route-templates", web::post().to(flow::add_template))
-                .route("/route-templates", web::get().to(flow::templates))
-                .route("/calendar/{day}", web::put().to(flow::set_calendar_day))
-                .route("/substitutions", web::post().to(substitutions::create))
-                .route("/substitutions", web::get().to(substitutions::list))
-                .route("/journals", web::post().to(registration::add_journal))
-                .route("/journals", web::get().to(registration::journals))
-                .route(
-                    "/documents/{id}/register",
-                    web::post().to(registration::register),
-                )
-                .route(
-                    "/documents/{id}/registration",
-                    web::get().to(registration::registration),
-                )
-                .route("/ledger/checkpoint", web::get().to(ledger::checkpoint))
-                .route("/ledger/checkpoints", web::get().to(ledger::checkpoints))
-                .route("/ledger/key", web::get().to(ledger::key))
-                .route("/ledger/leaves", web::get().to(ledger::leaves))
-                .route("/ledger/entries/{seq}", web::get().to(ledger::entry))
-                .route("/ledger/proof/inclusion", web::get().to(ledger::inclusion))
-                .route(
-                    "/ledger/proof/consistency",
-                    web::get().to(ledger::consistency),
-                ),
+                .service(resource!("/documents/{id}/versions/{n}/stamped.pdf",
+                    get => ledger::stamped))
+                .service(resource!("/documents/{id}/versions/{n}/statement",
+                    get => signatures::statement))
+                .service(resource!("/documents/{id}/versions/{n}/signatures",
+                    post => signatures::sign, get => signatures::signatures))
+                .service(resource!("/users/{login}/keys",
+                    post => signatures::add_key, get => signatures::list_keys))
+                .service(resource!("/keys/{id}/revoke", post => signatures::revoke_key))
+                .service(resource!("/auth/challenge", post => signatures::challenge))
+                .service(resource!("/auth/token", post => signatures::token))
+                .service(resource!("/documents/{id}/versions/{n}/route", post => flow::start))
+                .service(resource!("/documents/{id}/routes", get => flow::routes_of_document))
+                .service(resource!("/documents/{id}/transition", post => flow::transition))
+                .service(resource!("/routes/{id}", get => flow::get))
+                .service(resource!("/routes/{id}/steps/{stage}/{step}/statement",
+                    get => flow::decision_statement))
+                .service(resource!("/routes/{id}/steps/{stage}/{step}/decision",
+                    post => flow::decide))
+                .service(resource!("/documents/{id}/resolutions",
+                    post => resolutions::draft, get => resolutions::of_document))
+                .service(resource!("/resolutions/{id}", get => resolutions::get))
+                .service(resource!("/resolutions/{id}/statement", post => resolutions::statement))
+                .service(resource!("/resolutions/{id}/actions", post => resolutions::act))
+                .service(resource!("/inbox", get => inbox::inbox))
+                .service(resource!("/reports/execution", get => inbox::execution))
+                .service(resource!("/route-templates",
+                    post => flow::add_template, get => flow::templates))
+                .service(resource!("/calendar/{day}", put => flow::set_calendar_day))
+                .service(resource!("/substitutions",
+                    post => substitutions::create, get => substitutions::list))
+                .service(resource!("/journals",
+                    post => registration::add_journal, get => registration::journals))
+                .service(resource!("/documents/{id}/register", post => registration::register))
+                .service(resource!("/documents/{id}/registration",
+                    get => registration::registration))
+                .service(resource!("/ledger/checkpoint", get => ledger::checkpoint))
+                .service(resource!("/ledger/checkpoints", get => ledger::checkpoints))
+                .service(resource!("/ledger/key", get => ledger::key))
+                .service(resource!("/ledger/leaves", get => ledger::leaves))
+                .service(resource!("/ledger/entries/{seq}", get => ledger::entry))
+                .service(resource!("/ledger/proof/inclusion", get => ledger::inclusion))
+                .service(resource!("/ledger/proof/consistency", get => ledger::consistency)),
         );
 }
 
-/// Errors of actix's own extractors, in the API's error format.
+/// Integer path parameters, and what a value must be: a bad one is named
+/// in the answer instead of serde's words (a test checks that this covers
+/// every integer path parameter of the OpenAPI document).
+const PATH_INTEGERS: &[(&str, &str)] = &[
+    ("n", "version must be a positive integer"),
+    (
+        "stage",
+        "stage must be a non-negative integer (stages count from 0)",
+    ),
+    (
+        "step",
+        "step must be a non-negative integer (steps count from 0)",
+    ),
+    ("seq", "seq must be a positive integer"),
+];
+
+/// Integer query parameters (likewise checked against the document).
+const QUERY_INTEGERS: &[&str] = &[
+    "limit",
+    "offset",
+    "seq",
+    "tree_size",
+    "from",
+    "to",
+    "start",
+    "end",
+    "after",
+];
+
+/// What is wrong with a request's path: the first integer parameter that
+/// is not one.
+fn path_message(req: &HttpRequest) -> String {
+    req.match_info()
+        .iter()
+        .find_map(|(name, value)| {
+            PATH_INTEGERS
+                .iter()
+                .find(|(n, _)| *n == name)
+                .filter(|_| value.parse::<i64>().is_err())
+                .map(|(_, message)| (*message).to_owned())
+        })
+        .unwrap_or_else(|| "bad path parameter".to_owned())
+}
+
+/// What is wrong with a request's query string, in its parameters' names.
+fn query_message(req: &HttpRequest, e: &actix_web::error::QueryPayloadError) -> String {
+    let actix_web::error::QueryPayloadError::Deserialize(de) = e else {
+        return "bad query string".to_owned();
+    };
+    let text = de.to_string();
+    // serde names unknown, missing and repeated fields itself; a value of
+    // the wrong type it does not name, so find the parameter here.
+    if text.contains("field `") {
+        return format!("bad query parameter: {}", plain_serde_message(&text));
+    }
+    let bad_integer = url::form_urlencoded::parse(req.query_string().as_bytes()).find(|(k, v)| {
+        QUERY_INTEGERS.contains(&k.as_ref())
+            && v.parse::<i64>().is_err()
+            && v.parse::<u64>().is_err()
+    });
+    match bad_integer {
+        Some((name, _)) => format!("{name} must be a non-negative integer"),
+        None => format!("bad query parameter: {}", plain_serde_message(&text)),
+    }
+}
+
+/// A serde message without Rust's type names: `expected u64` becomes
+/// `expected an integer`, `expected struct DocumentMeta` `expected an
+/// object`.
+pub fn plain_serde_message(text: &str) -> String {
+    const INTEGERS: &[&str] = &[
+        "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize",
+    ];
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("expected ") {
+        let (head, tail) = rest.split_at(i + "expected ".len());
+        out.push_str(head);
+        let word_end = |s: &str| {
+            s.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(s.len())
+        };
+        let w = word_end(tail);
+        let word = &tail[..w];
+        if INTEGERS.contains(&word) {
+            out.push_str("an integer");
+            rest = &tail[w..];
+        } else if word == "f32" || word == "f64" {
+            out.push_str("a number");
+            rest = &tail[w..];
+        } else if let Some(after) = tail
+            .strip_prefix("struct ")
+            .or_else(|| tail.strip_prefix("tuple struct "))
+        {
+            out.push_str("an object");
+            rest = &after[word_end(after)..];
+        } else if let Some(after) = tail.strip_prefix("enum ") {
+            out.push_str("one of the documented values");
+            rest = &after[word_end(after)..];
+        } else {
+            rest = tail;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Errors of actix's own extractors, in the API's error format: 400 for
+/// input that is malformed or of the wrong type, naming the parameter.
 fn extractor_errors(cfg: &mut web::ServiceConfig) {
     cfg.app_data(
         web::QueryConfig::default()
-            .error_handler(|e, _| ApiError::BadRequest(format!("bad query parameter: {e}")).into()),
+            .error_handler(|e, req| ApiError::BadRequest(query_message(req, &e)).into()),
     )
     .app_data(
         web::PathConfig::default()
-            .error_handler(|e, _| ApiError::BadRequest(format!("bad path parameter: {e}")).into()),
+            .error_handler(|_, req| ApiError::BadRequest(path_message(req)).into()),
     )
     .app_data(
         web::JsonConfig::default()
@@ -194,6 +280,10 @@ fn extractor_errors(cfg: &mut web::ServiceConfig) {
                     J::Overflow { .. } | J::OverflowKnownLength { .. } => {
                         ApiError::PayloadTooLarge("the JSON body is too large".into())
                     }
+                    J::Deserialize(de) => ApiError::BadRequest(format!(
+                        "malformed JSON: {}",
+                        plain_serde_message(&de.to_string())
+                    )),
                     other => ApiError::BadRequest(format!("malformed JSON: {other}")),
                 }
                 .into()
@@ -212,8 +302,8 @@ pub struct Health {
 }
 
 /// Liveness and readiness: answers 200 only if the database answers.
-#[utoipa::path(get, path = "/healthz", tag = "service",
-    responses((status = 200, body = Health), (status = 503, body = error::ErrorBody)))]
+#[utoipa::path(get, path = "/healthz", operation_id = "healthz", tag = "service",
+    responses((status = 200, description = "The service and its database answer", body = Health), (status = 503, body = error::ErrorBody)))]
 pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let backend = state.backend;
     blocking(state.pool.clone(), crate::service::ping)
@@ -227,10 +317,15 @@ pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
 
 /// Builds the server on a bound listener (tests bind port 0).
 pub fn server(state: AppState, listener: TcpListener, workers: usize) -> std::io::Result<Server> {
+    // Per node, shared by its workers.
+    let limits = web::Data::new(limits::RateLimits::default());
+    let decoys = web::Data::new(crate::service::signatures::LoginDecoys::new(&state.log));
     let state = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
+            .app_data(limits.clone())
+            .app_data(decoys.clone())
             .configure(extractor_errors)
             .configure(routes)
             .default_service(web::to(not_found))
@@ -240,4 +335,62 @@ pub fn server(state: AppState, listener: TcpListener, workers: usize) -> std::io
     .listen(listener)?
     .run();
     Ok(server)
+}
+
+#[cfg(test)]
+mod tests {
+    use utoipa::OpenApi;
+
+    use super::*;
+
+    /// Every integer parameter of the API is one the error handlers name.
+    #[test]
+    fn every_integer_parameter_is_named_in_errors() {
+        let doc = serde_json::to_value(openapi::ApiDoc::openapi()).unwrap();
+        let mut seen = 0;
+        for item in doc["paths"].as_object().unwrap().values() {
+            for op in item.as_object().unwrap().values() {
+                for p in op["parameters"].as_array().into_iter().flatten() {
+                    let ty = &p["schema"]["type"];
+                    let integer = ty == "integer"
+                        || ty
+                            .as_array()
+                            .is_some_and(|t| t.iter().any(|t| t == "integer"));
+                    if !integer {
+                        continue;
+                    }
+                    seen += 1;
+                    let name = p["name"].as_str().unwrap();
+                    match p["in"].as_str().unwrap() {
+                        "path" => assert!(
+                            PATH_INTEGERS.iter().any(|(n, _)| *n == name),
+                            "path parameter {name}"
+                        ),
+                        _ => assert!(QUERY_INTEGERS.contains(&name), "query parameter {name}"),
+                    }
+                }
+            }
+        }
+        assert!(seen > 10, "{seen}");
+    }
+
+    #[test]
+    fn serde_messages_lose_rust_type_names() {
+        assert_eq!(
+            plain_serde_message("invalid type: string \"x\", expected u64 at line 1 column 9"),
+            "invalid type: string \"x\", expected an integer at line 1 column 9"
+        );
+        assert_eq!(
+            plain_serde_message("invalid type: sequence, expected struct DocumentMeta"),
+            "invalid type: sequence, expected an object"
+        );
+        assert_eq!(
+            plain_serde_message("invalid type: integer `5`, expected a string"),
+            "invalid type: integer `5`, expected a string"
+        );
+        assert_eq!(
+            plain_serde_message("expected f64, expected enum Action"),
+            "expected a number, expected one of the documented values"
+        );
+    }
 }

@@ -22,8 +22,8 @@ pub struct OrganisationSettings {
 }
 
 /// The caller's organisation.
-#[utoipa::path(get, path = "/api/v1/organisation", tag = "users",
-    responses((status = 200, body = OrganisationView), (status = 401, body = ErrorBody)),
+#[utoipa::path(get, path = "/api/v1/organisation", operation_id = "organisation_get", tag = "users",
+    responses((status = 200, description = "The organisation and its settings", body = OrganisationView), (status = 401, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get(
     Caller(user): Caller,
@@ -38,8 +38,8 @@ pub async fn get(
 
 /// Changes the organisation's settings (admins): either or both fields. PDFs
 /// stamped afterwards use them; a change is a ledger entry.
-#[utoipa::path(patch, path = "/api/v1/organisation", tag = "users", request_body = OrganisationSettings,
-    responses((status = 200, body = OrganisationView), (status = 400, body = ErrorBody),
+#[utoipa::path(patch, path = "/api/v1/organisation", operation_id = "organisation_update", tag = "users", request_body = OrganisationSettings,
+    responses((status = 200, description = "The organisation with its new settings", body = OrganisationView), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn update(

@@ -20,8 +20,8 @@ pub struct JournalInput {
     pub kinds: Vec<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/journals", tag = "registration", request_body = JournalInput,
-    responses((status = 201, body = JournalView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+#[utoipa::path(post, path = "/api/v1/journals", operation_id = "journals_add", tag = "registration", request_body = JournalInput,
+    responses((status = 201, description = "The new journal", body = JournalView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn add_journal(
@@ -49,8 +49,8 @@ pub async fn add_journal(
     Ok(HttpResponse::Created().json(JournalView::from(row)))
 }
 
-#[utoipa::path(get, path = "/api/v1/journals", tag = "registration",
-    responses((status = 200, body = Vec<JournalView>), (status = 401, body = ErrorBody)),
+#[utoipa::path(get, path = "/api/v1/journals", operation_id = "journals_list", tag = "registration",
+    responses((status = 200, description = "The organisation's journals", body = Vec<JournalView>), (status = 401, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn journals(
     Caller(user): Caller,
@@ -72,9 +72,9 @@ pub struct RegisterInput {
 }
 
 /// Assigns the next number of the journal, atomically.
-#[utoipa::path(post, path = "/api/v1/documents/{id}/register", tag = "registration",
+#[utoipa::path(post, path = "/api/v1/documents/{id}/register", operation_id = "registration_register", tag = "registration",
     params(("id" = String, Path)), request_body = RegisterInput,
-    responses((status = 201, body = RegistrationView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    responses((status = 201, description = "The registration and its number", body = RegistrationView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn register(
@@ -104,9 +104,9 @@ pub async fn register(
     Ok(HttpResponse::Created().json(registration_view(row, journal)))
 }
 
-#[utoipa::path(get, path = "/api/v1/documents/{id}/registration", tag = "registration",
+#[utoipa::path(get, path = "/api/v1/documents/{id}/registration", operation_id = "registration_get", tag = "registration",
     params(("id" = String, Path)),
-    responses((status = 200, body = RegistrationView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 200, description = "The document's registration", body = RegistrationView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn registration(
     Caller(user): Caller,

@@ -43,9 +43,9 @@ fn required_time(field: &str, value: &str) -> Result<DateTime<Utc>, ApiError> {
         .ok_or_else(|| ApiError::BadRequest(format!("{field} is required")))
 }
 
-#[utoipa::path(post, path = "/api/v1/documents/{id}/resolutions", tag = "flow", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/documents/{id}/resolutions", operation_id = "resolutions_draft", tag = "flow", params(("id" = String, Path)),
     request_body = ResolutionBody,
-    responses((status = 201, body = ResolutionView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 201, description = "The drafted resolution", body = ResolutionView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn draft(
@@ -89,8 +89,8 @@ pub async fn draft(
     Ok(HttpResponse::Created().json(resolution_view(row, Vec::new())))
 }
 
-#[utoipa::path(get, path = "/api/v1/documents/{id}/resolutions", tag = "flow", params(("id" = String, Path)),
-    responses((status = 200, body = Vec<ResolutionView>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+#[utoipa::path(get, path = "/api/v1/documents/{id}/resolutions", operation_id = "resolutions_of_document", tag = "flow", params(("id" = String, Path)),
+    responses((status = 200, description = "The document's resolutions", body = Vec<ResolutionView>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn of_document(
     Caller(user): Caller,
@@ -106,8 +106,8 @@ pub async fn of_document(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/resolutions/{id}", tag = "flow", params(("id" = String, Path)),
-    responses((status = 200, body = ResolutionView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+#[utoipa::path(get, path = "/api/v1/resolutions/{id}", operation_id = "resolutions_get", tag = "flow", params(("id" = String, Path)),
+    responses((status = 200, description = "The resolution with its reports", body = ResolutionView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get(
     Caller(user): Caller,
@@ -174,7 +174,7 @@ fn action_of(b: &ActionBody) -> Result<Action, ApiError> {
     })
 }
 
-#[utoipa::path(post, path = "/api/v1/resolutions/{id}/statement", tag = "flow", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/resolutions/{id}/statement", operation_id = "resolutions_statement", tag = "flow", params(("id" = String, Path)),
     request_body = ActionBody,
     responses((status = 200, description = "the statement", content_type = "text/plain"), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
@@ -198,9 +198,9 @@ pub async fn statement(
         .body(text))
 }
 
-#[utoipa::path(post, path = "/api/v1/resolutions/{id}/actions", tag = "flow", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/resolutions/{id}/actions", operation_id = "resolutions_act", tag = "flow", params(("id" = String, Path)),
     request_body = ActionBody,
-    responses((status = 201, body = ResolutionView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 201, description = "The resolution after the action", body = ResolutionView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn act(

@@ -1,15 +1,16 @@
 //! Keys, statements, signatures and login by key.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Caller;
 use super::error::{blocking, ApiError, ErrorBody};
+use super::limits::RateLimits;
 use super::{parse_time, AppState};
 use crate::service::keys::{self as keys_svc, KeyInput};
-use crate::service::signatures as svc;
+use crate::service::signatures::{self as svc, LoginDecoys};
 use crate::service::signing::Submission;
 use crate::service::views::time;
 use crate::service::views::{signature_view, KeyView, SignatureView};
@@ -52,9 +53,9 @@ pub fn key_input(new: NewKey) -> Result<KeyInput, ApiError> {
     }
 }
 
-#[utoipa::path(post, path = "/api/v1/users/{login}/keys", tag = "keys",
+#[utoipa::path(post, path = "/api/v1/users/{login}/keys", operation_id = "keys_add", tag = "keys",
     params(("login" = String, Path)), request_body = NewKey,
-    responses((status = 201, body = KeyView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 201, description = "The registered key", body = KeyView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
@@ -74,9 +75,9 @@ pub async fn add_key(
     Ok(HttpResponse::Created().json(KeyView::from(row)))
 }
 
-#[utoipa::path(get, path = "/api/v1/users/{login}/keys", tag = "keys",
+#[utoipa::path(get, path = "/api/v1/users/{login}/keys", operation_id = "keys_list", tag = "keys",
     params(("login" = String, Path)),
-    responses((status = 200, body = Vec<KeyView>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 200, description = "The user's keys", body = Vec<KeyView>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list_keys(
     Caller(user): Caller,
@@ -99,9 +100,9 @@ pub struct Revocation {
     pub revoked_at: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/keys/{id}/revoke", tag = "keys",
+#[utoipa::path(post, path = "/api/v1/keys/{id}/revoke", operation_id = "keys_revoke", tag = "keys",
     params(("id" = String, Path, description = "key fingerprint")), request_body = Revocation,
-    responses((status = 200, body = KeyView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    responses((status = 200, description = "The revoked key", body = KeyView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn revoke_key(
@@ -130,7 +131,7 @@ pub struct StatementQuery {
 }
 
 /// The exact bytes to sign: a fresh statement with a server time and nonce.
-#[utoipa::path(get, path = "/api/v1/documents/{id}/versions/{n}/statement", tag = "signatures",
+#[utoipa::path(get, path = "/api/v1/documents/{id}/versions/{n}/statement", operation_id = "signatures_statement", tag = "signatures",
     params(("id" = String, Path), ("n" = i32, Path), StatementQuery),
     responses((status = 200, description = "the statement", content_type = "text/plain"),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
@@ -164,9 +165,9 @@ pub struct NewSignature {
     pub signature: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/documents/{id}/versions/{n}/signatures", tag = "signatures",
+#[utoipa::path(post, path = "/api/v1/documents/{id}/versions/{n}/signatures", operation_id = "signatures_sign", tag = "signatures",
     params(("id" = String, Path), ("n" = i32, Path)), request_body = NewSignature,
-    responses((status = 201, body = SignatureView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 201, description = "The recorded signature with its receipt", body = SignatureView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
@@ -203,9 +204,9 @@ pub async fn sign(
     Ok(HttpResponse::Created().json(view))
 }
 
-#[utoipa::path(get, path = "/api/v1/documents/{id}/versions/{n}/signatures", tag = "signatures",
+#[utoipa::path(get, path = "/api/v1/documents/{id}/versions/{n}/signatures", operation_id = "signatures_list", tag = "signatures",
     params(("id" = String, Path), ("n" = i32, Path)),
-    responses((status = 200, body = Vec<SignatureView>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 200, description = "The version's signatures", body = Vec<SignatureView>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn signatures(
     Caller(user): Caller,
@@ -237,16 +238,28 @@ pub struct Challenge {
     pub expires_at: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/auth/challenge", tag = "auth", request_body = ChallengeRequest,
-    responses((status = 200, body = Challenge), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+/// A login statement to sign.
+///
+/// Every login gets one, whether it exists or not: a wrong login, or a key
+/// that is not the login's, fails only at `POST /auth/token` (401). At most
+/// 10 a minute per login and 60 per client address (429 with
+/// `Retry-After`).
+#[utoipa::path(post, path = "/api/v1/auth/challenge", operation_id = "auth_challenge", tag = "auth", request_body = ChallengeRequest,
+    responses((status = 200, description = "The login statement to sign", body = Challenge), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
 pub async fn challenge(
     state: web::Data<AppState>,
+    limits: web::Data<RateLimits>,
+    decoys: web::Data<LoginDecoys>,
+    req: HttpRequest,
     body: web::Json<ChallengeRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
+    limits.check("challenge", Some(&b.login), req.peer_addr().map(|a| a.ip()))?;
     let trust = state.trust.clone();
+    let decoys = decoys.into_inner();
     let (statement, key_id, expires) = blocking(state.pool.clone(), move |c| {
-        svc::login_challenge(c, &trust, &b.login, b.key_id.as_deref())
+        svc::login_challenge(c, &trust, &decoys, &b.login, b.key_id.as_deref())
     })
     .await?;
     Ok(HttpResponse::Ok().json(Challenge {
@@ -271,18 +284,30 @@ pub struct TokenView {
     pub expires_at: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = TokenRequest,
-    responses((status = 200, body = TokenView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+/// A bearer token for a signed login statement.
+///
+/// At most 10 a minute per login and 60 per client address (429 with
+/// `Retry-After`).
+#[utoipa::path(post, path = "/api/v1/auth/token", operation_id = "auth_token", tag = "auth", request_body = TokenRequest,
+    responses((status = 200, description = "A bearer token", body = TokenView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn token(
     state: web::Data<AppState>,
+    limits: web::Data<RateLimits>,
+    decoys: web::Data<LoginDecoys>,
+    req: HttpRequest,
     body: web::Json<TokenRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
+    let login = docflow_core::statement::Statement::parse(&b.statement)
+        .ok()
+        .map(|s| s.login_name().to_owned());
+    limits.check("token", login.as_deref(), req.peer_addr().map(|a| a.ip()))?;
     let trust = state.trust.clone();
+    let decoys = decoys.into_inner();
     let issued = state
         .appender
-        .run(move |c| svc::login_token(c, &trust, &b.statement, &b.signature))
+        .run(move |c| svc::login_token(c, &trust, &decoys, &b.statement, &b.signature))
         .await?;
     Ok(HttpResponse::Ok().json(TokenView {
         token: issued.secret,

@@ -26,8 +26,8 @@ pub struct SubstitutionInput {
     pub user: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/substitutions", tag = "flow", request_body = SubstitutionInput,
-    responses((status = 201, body = SubstitutionView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+#[utoipa::path(post, path = "/api/v1/substitutions", operation_id = "substitutions_create", tag = "flow", request_body = SubstitutionInput,
+    responses((status = 201, description = "The new substitution", body = SubstitutionView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create(
@@ -59,8 +59,8 @@ pub async fn create(
     Ok(HttpResponse::Created().json(SubstitutionView::from(row)))
 }
 
-#[utoipa::path(get, path = "/api/v1/substitutions", tag = "flow",
-    responses((status = 200, body = Vec<SubstitutionView>), (status = 401, body = ErrorBody)),
+#[utoipa::path(get, path = "/api/v1/substitutions", operation_id = "substitutions_list", tag = "flow",
+    responses((status = 200, description = "The organisation's substitutions", body = Vec<SubstitutionView>), (status = 401, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list(
     Caller(user): Caller,

@@ -24,7 +24,7 @@ use crate::logkey::{self, LogKeyError};
 use crate::storage::models::{OrgRow, UserRow};
 use crate::storage::{self, orgs, transparency, DatabaseUrl, DbConnection, StorageError, WriteTx};
 
-pub use crate::storage::audit::{Progress as AuditProgress, Report as AuditReport};
+pub use super::audit::{Progress as AuditProgress, Report as AuditReport};
 pub use crate::storage::Pool;
 
 #[derive(Debug, thiserror::Error)]
@@ -294,7 +294,7 @@ pub fn audit(
         return Err(ConsoleError::NoDatabase { path: shown(path) });
     }
     let mut conn = connect(url)?;
-    Ok(storage::audit::run(&mut conn, progress)?)
+    Ok(super::audit::run(&mut conn, progress)?)
 }
 
 /// The trust anchors and CRLs the settings name, read.

@@ -23,7 +23,9 @@ use crate::storage::{
 /// Who may send documents along a route and save route templates.
 pub const STARTS_ROUTES: &[Role] = &[Role::Admin, Role::Registrar, Role::Head];
 
-fn route_error(e: RouteError) -> ServiceError {
+/// A route's refusal as the API answers it, people named by login and name.
+fn route_error(conn: &mut DbConnection, e: RouteError) -> ServiceError {
+    let e = e.naming_users(|id| super::person(conn, id));
     match e {
         RouteError::InvalidSpec(_) | RouteError::DecisionDoesNotFitAction { .. } => {
             ServiceError::Unprocessable(e.to_string())
@@ -134,8 +136,9 @@ fn spec_from_input(
         });
     }
     let spec = RouteSpec { stages: out };
-    spec.validate()
-        .map_err(|e| ServiceError::Unprocessable(e.to_string()))?;
+    spec.validate().map_err(|e| {
+        ServiceError::Unprocessable(e.naming_users(|id| super::person(conn, id)).to_string())
+    })?;
     Ok(spec)
 }
 
@@ -251,7 +254,7 @@ pub fn start(
         };
         super::documents::apply(c, &doc, DocumentEvent::StartApproval, now)?;
         let cal = calendar(c, &user.org_id)?;
-        let route = Route::start(spec, now, &cal).map_err(route_error)?;
+        let route = Route::start(spec, now, &cal).map_err(|e| route_error(c, e))?;
         let id = new_id();
         let appended = ledger::append(
             c,
@@ -443,7 +446,7 @@ fn prepare(
         now,
         &cal,
     )
-    .map_err(route_error)?;
+    .map_err(|e| route_error(c, e))?;
     Ok((row, route, doc, principal))
 }
 
@@ -560,7 +563,7 @@ pub fn decide(
                 now,
                 &cal,
             )
-            .map_err(route_error)?;
+            .map_err(|e| route_error(c, e))?;
         let facts = ledger::data([
             ("route", json!(row.id)),
             ("stage", json!(stage)),
@@ -628,7 +631,7 @@ pub fn transition_document(
                     continue;
                 }
                 let mut route = parse_route(&row)?;
-                route.cancel(now).map_err(route_error)?;
+                route.cancel(now).map_err(|e| route_error(c, e))?;
                 store::update_route(
                     c,
                     &row.id,

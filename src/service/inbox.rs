@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use docflow_flow::calendar::{timeliness, Timeliness};
-use docflow_flow::resolution::{AssignmentState, ExtensionState, ResolutionState};
+use docflow_flow::resolution::{Awaiting, ResolutionState};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -86,16 +86,12 @@ pub fn inbox(
                 overdue: false,
             });
         }
-        if res.state() != ResolutionState::Active {
-            continue;
-        }
+        // What is open comes from the flow model's one rule
+        // (`Resolution::awaiting`), which the execution report uses too: a
+        // co-executor's work stays open after the resolution is executed.
         for a in res.assignments() {
-            if a.user == user.user_id
-                && matches!(
-                    a.state,
-                    AssignmentState::Assigned | AssignmentState::OnRework
-                )
-            {
+            let awaiting = res.awaiting(a);
+            if awaiting == Some(Awaiting::Executor) && a.user == user.user_id {
                 items.push(InboxItem {
                     kind: "assignment",
                     document_id: row.document_id.clone(),
@@ -112,7 +108,7 @@ pub fn inbox(
                     overdue: a.is_overdue(now),
                 });
             }
-            if record.spec.controller == user.user_id && a.state == AssignmentState::Reported {
+            if awaiting == Some(Awaiting::Controller) && record.spec.controller == user.user_id {
                 items.push(InboxItem {
                     kind: "report-to-accept",
                     document_id: row.document_id.clone(),
@@ -126,10 +122,7 @@ pub fn inbox(
                 });
             }
             let decides = record.spec.controller == user.user_id || record.author == user.user_id;
-            if decides
-                && a.pending_extension()
-                    .is_some_and(|e| e.state == ExtensionState::Requested)
-            {
+            if decides && res.awaits_extension_decision(a) {
                 items.push(InboxItem {
                     kind: "extension-to-decide",
                     document_id: row.document_id.clone(),
@@ -184,10 +177,7 @@ pub fn execution_report(
             .collect();
     let mut rows: BTreeMap<(String, String), ExecutionRow> = BTreeMap::new();
     for (_, res) in super::resolutions::all_of_org(conn, &user.org_id)? {
-        if matches!(
-            res.state(),
-            ResolutionState::Draft | ResolutionState::Cancelled
-        ) {
+        if !res.is_in_effect() {
             continue;
         }
         for a in res.assignments() {
@@ -208,11 +198,12 @@ pub fn execution_report(
                     ..Default::default()
                 });
             row.total += 1;
-            match a.timeliness(now) {
-                Timeliness::CompletedInTime => row.executed_in_time += 1,
-                Timeliness::CompletedLate => row.executed_late += 1,
-                Timeliness::Overdue => row.overdue += 1,
-                Timeliness::InTime | Timeliness::NoDeadline => row.in_progress += 1,
+            // Open exactly when the inbox shows it to someone.
+            match res.awaiting(a) {
+                Some(_) if a.is_overdue(now) => row.overdue += 1,
+                Some(_) => row.in_progress += 1,
+                None if a.completed_late() => row.executed_late += 1,
+                None => row.executed_in_time += 1,
             }
         }
     }

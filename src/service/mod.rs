@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod appender;
+pub mod audit;
 pub mod console;
 pub mod documents;
 pub mod evidence;
@@ -113,6 +114,16 @@ impl AuthUser {
 /// id says nothing about other organisations' documents.
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
+}
+
+/// How an answer names a person: their login and full name,
+/// `a.karimov (Алишер Каримов)`; the id itself if no such user exists.
+pub(crate) fn person(conn: &mut DbConnection, user_id: &str) -> String {
+    match crate::storage::orgs::user_by_id(conn, user_id) {
+        Ok(Some(u)) if u.full_name.trim().is_empty() => u.login,
+        Ok(Some(u)) => format!("{} ({})", u.login, u.full_name),
+        _ => user_id.to_owned(),
+    }
 }
 
 /// The connection pool and a connection, as handlers receive them.

@@ -20,7 +20,13 @@ use crate::storage::{
 /// Who may draft a resolution for a head (assistants, the chancellery).
 pub const DRAFTS_RESOLUTIONS: &[Role] = &[Role::Head, Role::Registrar, Role::Admin];
 
-fn resolution_error(e: ResolutionError) -> ServiceError {
+/// A resolution's refusal as the API answers it, people named by login
+/// and name.
+fn resolution_error(conn: &mut DbConnection, e: ResolutionError) -> ServiceError {
+    refusal(e.naming_users(|id| super::person(conn, id)))
+}
+
+fn refusal(e: ResolutionError) -> ServiceError {
     use ResolutionError as E;
     match e {
         E::InvalidSpec(_)
@@ -57,7 +63,7 @@ pub(super) fn parse(row: &ResolutionRow) -> Result<Resolution, ServiceError> {
     serde_json::from_str::<docflow_flow::resolution::ResolutionRecord>(&row.runtime)
         .map_err(|e| StorageError::Corrupt(format!("resolution {}: {e}", row.id)))
         .map_err(ServiceError::from)
-        .and_then(|r| Resolution::from_record(r).map_err(resolution_error))
+        .and_then(|r| Resolution::from_record(r).map_err(refusal))
 }
 
 fn runtime(res: &Resolution) -> Result<String, ServiceError> {
@@ -124,7 +130,7 @@ pub fn draft(
                 let p = parse(&prow)?;
                 let limit = p
                     .sub_resolution_limit(&user.user_id)
-                    .map_err(resolution_error)?;
+                    .map_err(|e| resolution_error(c, e))?;
                 (Some(prow), Some(limit))
             }
         };
@@ -173,7 +179,7 @@ pub fn draft(
             executors,
         };
         let res = Resolution::new(spec, &author, &user.user_id, parent_deadline, now)
-            .map_err(resolution_error)?;
+            .map_err(|e| resolution_error(c, e))?;
         let id = new_id();
         let appended = ledger::append(
             c,
@@ -343,7 +349,7 @@ fn apply(
             res.decide_extension(&id, me, false, now).map(|()| false)
         }
     };
-    done.map_err(resolution_error)
+    done.map_err(|e| resolution_error(c, e))
 }
 
 fn in_org(c: &mut DbConnection, user: &AuthUser, id: &str) -> Result<ResolutionRow, ServiceError> {

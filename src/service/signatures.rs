@@ -5,7 +5,11 @@
 //! by the caller's own usable key, before the statement expires, once.
 
 use chrono::Duration;
+use docflow_core::checkpoint::NoteSigner;
+use docflow_core::keys::{PrivateKey, Signature};
 use docflow_core::statement::{new_nonce, LoginFields, LoginStatement, Purpose, Statement};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 
 use super::admin::{self, IssuedToken};
 use super::keys::{check_key_at, TrustStore};
@@ -15,7 +19,7 @@ use super::signing::{
 };
 use super::{Actor, AuthUser, ServiceError};
 use crate::domain::may_sign;
-use crate::storage::models::{ChallengeRow, SignatureRow};
+use crate::storage::models::{ChallengeRow, KeyRow, LoginDecoyRow, SignatureRow};
 use crate::storage::{
     self, documents, keys as store, orgs, write_tx_unsealed, DbConnection, WriteTx,
 };
@@ -121,46 +125,102 @@ pub fn list(
         .collect()
 }
 
+/// The answer to a login that has no usable key.
+///
+/// `POST /auth/challenge` answers every login alike, so it cannot tell
+/// anyone which logins exist: a login that does not exist, or has no key
+/// the server would pick, gets a decoy challenge of the same shape, stored
+/// like a real one (in `login_decoys`), naming a decoy key. The decoy key is
+/// an Ed25519 key whose seed is an HMAC-SHA-256 of the login under a secret
+/// derived from the log's signing key, which every node of one database
+/// shares: the same login always gets the same decoy key, on every node, as
+/// a real user always gets their own key. Only `POST /auth/token` refuses a
+/// decoy, with the answer to a bad signature (401).
+pub struct LoginDecoys {
+    secret: [u8; 32],
+}
+
+type HmacSha256 = Hmac<Sha256>;
+
+fn hmac(key: &[u8], message: &[u8]) -> [u8; 32] {
+    // HMAC takes a key of any length.
+    let mut mac = <HmacSha256 as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
+    mac.update(message);
+    mac.finalize().into_bytes().into()
+}
+
+impl LoginDecoys {
+    /// The decoys of the server whose log signs with `log`.
+    pub fn new(log: &NoteSigner) -> LoginDecoys {
+        LoginDecoys {
+            secret: hmac(
+                log.signer_key_string().as_bytes(),
+                b"docflow login decoys v1",
+            ),
+        }
+    }
+
+    /// The decoy key of `login`; its private half is never used.
+    fn key(&self, login: &str) -> PrivateKey {
+        PrivateKey::from_seed(&hmac(&self.secret, login.as_bytes()))
+    }
+}
+
 /// Issues a login challenge for `login`'s key (`key_id`, or the user's only
-/// active key).
+/// active key). The answer says nothing about whether the login exists: a
+/// decoy ([`LoginDecoys`]) answers a login that does not, a `key_id` that
+/// is not the user's, and, without `key_id`, a user without exactly one
+/// usable active key. Whoever names their own key learns whether it is
+/// usable (revoked, expired certificate), as before.
 pub fn login_challenge(
     conn: &mut DbConnection,
     trust: &TrustStore,
+    decoys: &LoginDecoys,
     login: &str,
     key_id: Option<&str>,
 ) -> Result<(String, String, chrono::DateTime<chrono::Utc>), ServiceError> {
     let now = storage::now();
     let expires = now + Duration::minutes(LOGIN_TTL_MINUTES);
+    if let Some(id) = key_id {
+        parse_key_id(id)?;
+    }
     write_tx_unsealed(conn, |c| {
-        let user = orgs::user_by_login(c, login)?.ok_or(ServiceError::NotFound("user"))?;
-        let key = match key_id {
-            Some(id) => {
-                parse_key_id(id)?;
-                store::key(c, id)?
-                    .filter(|k| k.user_id == user.id)
-                    .ok_or(ServiceError::NotFound("key"))?
-            }
+        // The same queries for every login, known or not.
+        let user = orgs::user_by_login(c, login)?;
+        let keys = store::keys_of_user(c, user.as_ref().map_or("", |u| u.id.as_str()))?;
+        let key: Option<KeyRow> = match key_id {
+            Some(id) => keys.into_iter().find(|k| k.id == id),
             None => {
-                let active: Vec<_> = store::keys_of_user(c, &user.id)?
+                let active: Vec<_> = keys
                     .into_iter()
                     .filter(|k| k.revoked_at.is_none())
                     .collect();
-                match <[_; 1]>::try_from(active) {
-                    Ok([only]) => only,
-                    Err(v) if v.is_empty() => return Err(ServiceError::NotFound("key")),
-                    Err(_) => {
-                        return Err(ServiceError::Unprocessable(
-                            "the user has several keys: name one with key_id".into(),
-                        ))
-                    }
-                }
+                <[_; 1]>::try_from(active).ok().map(|[only]| only)
             }
         };
-        check_key_at(trust, &key, now)?;
-        let key_bytes = parse_key_id(&key.id)?;
+        let key = match key {
+            Some(key) => match check_key_at(trust, &key, now) {
+                Ok(_) => Some(key),
+                // A key the caller did not name tells them nothing.
+                Err(e @ (ServiceError::Storage(_) | ServiceError::Internal(_))) => return Err(e),
+                Err(_) if key_id.is_none() => None,
+                Err(e) => return Err(e),
+            },
+            None => None,
+        };
+        let (user_id, key_bytes) = match (&user, &key) {
+            (Some(u), Some(k)) => (Some(u.id.clone()), parse_key_id(&k.id)?),
+            _ => {
+                let bytes = match key_id {
+                    Some(id) => parse_key_id(id)?,
+                    None => decoys.key(login).public_key().fingerprint_bytes(),
+                };
+                (None, bytes)
+            }
+        };
         let nonce = new_nonce(&mut rand::rngs::OsRng);
         let statement = LoginStatement::new(LoginFields {
-            login: user.login.clone(),
+            login: login.to_owned(),
             key: key_bytes,
             issued_at: now,
             nonce,
@@ -168,27 +228,74 @@ pub fn login_challenge(
         })
         .map_err(|e| ServiceError::Unprocessable(e.to_string()))?
         .encode();
-        store::insert_challenge(
-            c,
-            &ChallengeRow {
-                nonce: hex::encode(nonce),
-                user_id: user.id.clone(),
-                key_id: key.id.clone(),
-                purpose: Purpose::Login.as_str().to_owned(),
-                statement: statement.clone(),
-                issued_at: now.naive_utc(),
-                expires_at: expires.naive_utc(),
-                used_at: None,
-            },
-        )?;
-        Ok((statement, key.id, expires))
+        let key_id = hex::encode(key_bytes);
+        store::prune_decoys(c, (now - Duration::days(1)).naive_utc())?;
+        match user_id {
+            Some(user_id) => store::insert_challenge(
+                c,
+                &ChallengeRow {
+                    nonce: hex::encode(nonce),
+                    user_id,
+                    key_id: key_id.clone(),
+                    purpose: Purpose::Login.as_str().to_owned(),
+                    statement: statement.clone(),
+                    issued_at: now.naive_utc(),
+                    expires_at: expires.naive_utc(),
+                    used_at: None,
+                },
+            )?,
+            None => store::insert_decoy(
+                c,
+                &LoginDecoyRow {
+                    nonce: hex::encode(nonce),
+                    login: login.to_owned(),
+                    key_id: key_id.clone(),
+                    statement: statement.clone(),
+                    issued_at: now.naive_utc(),
+                    expires_at: expires.naive_utc(),
+                },
+            )?,
+        }
+        Ok((statement, key_id, expires))
     })
 }
+
+/// The refusal of a signed decoy challenge: the checks of a real one, in
+/// the same order and with the same answers, ending where a bad signature
+/// ends (401).
+fn refuse_decoy(
+    c: &mut DbConnection,
+    decoys: &LoginDecoys,
+    decoy: &LoginDecoyRow,
+    statement_text: &str,
+    signature: &Signature,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ServiceError {
+    if decoy.statement != statement_text {
+        return ServiceError::Unprocessable(
+            "the statement differs from the one issued with its nonce".into(),
+        );
+    }
+    if decoy.expires_at <= now.naive_utc() {
+        return ServiceError::Unprocessable("the statement has expired; fetch a new one".into());
+    }
+    // The work a real one does: the user, the key, the signature.
+    let _ = orgs::user_by_login(c, &decoy.login);
+    let _ = store::key(c, &decoy.key_id);
+    let _ = decoys
+        .key(&decoy.login)
+        .public_key()
+        .verify(statement_text.as_bytes(), signature);
+    ServiceError::Unauthorized(BAD_LOGIN_SIGNATURE)
+}
+
+const BAD_LOGIN_SIGNATURE: &str = "the login signature does not verify";
 
 /// Exchanges a signed login statement for a bearer token.
 pub fn login_token(
     conn: &mut WriteTx<'_>,
     trust: &TrustStore,
+    decoys: &LoginDecoys,
     statement_text: &str,
     signature_b64: &str,
 ) -> Result<IssuedToken, ServiceError> {
@@ -206,6 +313,16 @@ pub fn login_token(
     let now = storage::now();
     {
         let c = &mut *conn;
+        if let Some(decoy) = store::decoy(c, &hex::encode(fields.nonce))? {
+            return Err(refuse_decoy(
+                c,
+                decoys,
+                &decoy,
+                statement_text,
+                &signature,
+                now,
+            ));
+        }
         let challenge = take_challenge(c, &fields.nonce, statement_text, now)?;
         if challenge.purpose != Purpose::Login.as_str() {
             return Err(ServiceError::Unprocessable(
@@ -223,7 +340,7 @@ pub fn login_token(
         let (_, public) = check_key_at(trust, &key, now)?;
         public
             .verify(statement_text.as_bytes(), &signature)
-            .map_err(|_| ServiceError::Unauthorized("the login signature does not verify"))?;
+            .map_err(|_| ServiceError::Unauthorized(BAD_LOGIN_SIGNATURE))?;
         // Nested: a savepoint inside this transaction, under the same lock.
         admin::issue_token(
             conn,

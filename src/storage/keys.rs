@@ -3,8 +3,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::models::{ChallengeRow, KeyRow, SignatureRow};
-use super::schema::{challenges, signatures, signing_keys};
+use super::models::{ChallengeRow, KeyRow, LoginDecoyRow, SignatureRow};
+use super::schema::{challenges, login_decoys, signatures, signing_keys};
 use super::{DbConnection, StorageError};
 
 pub fn insert_key(conn: &mut DbConnection, row: &KeyRow) -> Result<(), StorageError> {
@@ -90,6 +90,29 @@ pub fn prune_challenges(
             .filter(challenges::used_at.is_null()),
     )
     .execute(conn)?)
+}
+
+pub fn insert_decoy(conn: &mut DbConnection, row: &LoginDecoyRow) -> Result<(), StorageError> {
+    diesel::insert_into(login_decoys::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn decoy(conn: &mut DbConnection, nonce: &str) -> Result<Option<LoginDecoyRow>, StorageError> {
+    Ok(login_decoys::table
+        .find(nonce)
+        .select(LoginDecoyRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Forgets decoy challenges that expired before `before`.
+pub fn prune_decoys(conn: &mut DbConnection, before: NaiveDateTime) -> Result<usize, StorageError> {
+    Ok(
+        diesel::delete(login_decoys::table.filter(login_decoys::expires_at.lt(before)))
+            .execute(conn)?,
+    )
 }
 
 pub fn insert_signature(conn: &mut DbConnection, row: &SignatureRow) -> Result<(), StorageError> {

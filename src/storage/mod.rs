@@ -4,7 +4,6 @@
 //! a caller's transaction. Backend-specific SQL lives only here (connection
 //! set-up, the write lock, migrations) and in the migrations themselves.
 
-pub mod audit;
 pub mod documents;
 pub mod journals;
 pub mod keys;

@@ -128,6 +128,18 @@ pub struct ChallengeRow {
     pub used_at: Option<NaiveDateTime>,
 }
 
+/// A login challenge answered for a login without a usable key.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = login_decoys)]
+pub struct LoginDecoyRow {
+    pub nonce: String,
+    pub login: String,
+    pub key_id: String,
+    pub statement: String,
+    pub issued_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+}
+
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = signatures)]
 pub struct SignatureRow {

@@ -109,6 +109,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     registrations,
     signing_keys,
     challenges,
+    login_decoys,
     signatures,
     organisations,
     users,
@@ -173,6 +174,17 @@ diesel::table! {
         issued_at -> Timestamp,
         expires_at -> Timestamp,
         used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    login_decoys (nonce) {
+        nonce -> Text,
+        login -> Text,
+        key_id -> Text,
+        statement -> Text,
+        issued_at -> Timestamp,
+        expires_at -> Timestamp,
     }
 }
 

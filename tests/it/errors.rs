@@ -293,16 +293,22 @@ fn invalid_metadata_is_422(backend: Backend) {
     };
     let token = app.user("MINFIN", "reg", &[Role::Registrar]);
     let before = app.db.snapshot();
+    // Well-formed metadata that breaks a rule.
     for meta in [
         r#"{"title":"Xat","kind":"poem"}"#,
         r#"{"title":"   ","kind":"order"}"#,
+        r#"{"title":"two\nlines","kind":"order"}"#,
+    ] {
+        assert_error(app.upload(&token, meta, file()), 422, "unprocessable");
+    }
+    // Metadata of the wrong shape is malformed input, 400 as in a JSON body.
+    for meta in [
         r#"{"kind":"order"}"#,
         r#"{"title":"Xat"}"#,
         r#"{"title":"Xat","kind":"order","secret":1}"#,
         r#"["not","an","object"]"#,
-        r#"{"title":"two\nlines","kind":"order"}"#,
     ] {
-        assert_error(app.upload(&token, meta, file()), 422, "unprocessable");
+        assert_error(app.upload(&token, meta, file()), 400, "bad_request");
     }
     assert_eq!(app.db.snapshot(), before);
 }

@@ -6,7 +6,6 @@
 //! directory. Without a reachable PostgreSQL the PostgreSQL half of each
 //! test is skipped loudly, except under `CI=true`, where it fails.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Mutex, OnceLock};
@@ -15,7 +14,7 @@ use std::thread::JoinHandle;
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use docflow::core::checkpoint::NoteSigner;
-use docflow::domain::{DocumentKinds, Role, Roles};
+use docflow::domain::{Role, Roles};
 use docflow::service::{admin, Actor};
 use docflow::storage::{self, DatabaseUrl, DbConnection};
 use sha2::{Digest, Sha256};
@@ -356,26 +355,32 @@ impl TestApp {
         Some(Self::serve(db, options))
     }
 
+    /// Serves `db` as `docflow serve` does: [`docflow::app::Application`]
+    /// built from [`docflow::config::Settings`], with the test log key and
+    /// the example trust anchors.
     pub fn serve(db: TestDb, options: Options) -> TestApp {
-        let pool = storage::pool(&db.url, 8).unwrap();
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let log = log_signer();
-        docflow::storage::transparency::register_key(&mut db.conn(), &log.verifier()).unwrap();
-        let log = std::sync::Arc::new(log);
-        let state = docflow::http::AppState {
-            trust: std::sync::Arc::new(example_trust()),
-            appender: docflow::service::appender::Appender::start(db.url.clone(), log.clone()),
-            pool,
-            log,
-            kinds: DocumentKinds::default(),
-            max_upload_bytes: options.max_upload_bytes,
-            backend: db.url.backend_name(),
-        };
+        let settings = docflow::config::Settings::load(
+            None,
+            docflow::config::Layer {
+                database_url: Some(db.url_string.clone()),
+                data_dir: Some(db.dir.path().to_owned()),
+                log_key: Some(db.dir.path().join("log.key")),
+                trust_anchors: Some(example("ca/root-ca.crt")),
+                crls: Some(example("ca/intermediate-ca.crl.pem")),
+                bind: Some("127.0.0.1:0".into()),
+                pool_size: Some(8),
+                workers: Some(2),
+                max_upload_bytes: Some(options.max_upload_bytes),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let app = docflow::app::Application::build(&settings).unwrap();
+        let base = format!("http://{}", app.addr);
         let (tx, rx) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                let server = docflow::http::server(state, listener, 2).unwrap();
+                let server = app.server().unwrap();
                 tx.send(server.handle()).unwrap();
                 server.await.unwrap();
             })

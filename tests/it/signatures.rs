@@ -538,9 +538,22 @@ fn login_by_key(backend: Backend) {
     assert_eq!(me["login"], "a.karimov");
     // A replay is refused.
     assert_error(token_for(&text, &signature), 409, "conflict");
-    // A user without a key, and nobody at all.
-    assert_error(challenge("registrar"), 404, "not_found");
-    assert_error(challenge("nobody"), 404, "not_found");
+    // A user without a key, and nobody at all, get a statement like anyone
+    // (which logins exist is no one's business), refused only at the token
+    // as a bad signature is.
+    for login in ["registrar", "nobody"] {
+        let resp = challenge(login);
+        assert_eq!(resp.status(), 200);
+        let c: Value = resp.json().unwrap();
+        let text = c["statement"].as_str().unwrap().to_owned();
+        assert!(text.contains(&format!("login: {login}\n")), "{text}");
+        let body = assert_error(
+            token_for(&text, &openssl_sign(&example("raw/keypair-1.pem"), &text)),
+            401,
+            "unauthorized",
+        );
+        assert_eq!(body["message"], "the login signature does not verify");
+    }
 }
 
 fn client_cli_logs_in_and_signs(backend: Backend) {

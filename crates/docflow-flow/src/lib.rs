@@ -69,7 +69,7 @@ pub use document::{
 };
 pub use resolution::{
     assignment_transition, resolution_transition, Assignment, AssignmentOp, AssignmentState,
-    ExecutorSpec, Extension, ExtensionState, Resolution, ResolutionError, ResolutionOp,
+    Awaiting, ExecutorSpec, Extension, ExtensionState, Resolution, ResolutionError, ResolutionOp,
     ResolutionRecord, ResolutionSpec, ResolutionSpecError, ResolutionState,
 };
 pub use route::{

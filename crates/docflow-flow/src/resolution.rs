@@ -59,16 +59,18 @@ pub enum ResolutionSpecError {
     NoExecutors,
     #[error("an executor's user id is empty")]
     EmptyExecutor,
-    #[error("'{0}' is listed twice as executor")]
+    /// The user ids in this and the variants below are for the caller to
+    /// name (see [`ResolutionError::naming_users`]).
+    #[error("{0} is listed twice as executor")]
     DuplicateExecutor(String),
     #[error("no responsible executor")]
     NoResponsible,
     #[error("{0} responsible executors; exactly one is required")]
     SeveralResponsible(usize),
     /// Self-control defeats the point of control.
-    #[error("the controller '{0}' cannot also be an executor")]
+    #[error("the controller {0} cannot also be an executor")]
     ControllerIsExecutor(String),
-    #[error("executor '{0}' has a deadline after the resolution's deadline")]
+    #[error("executor {0} has a deadline after the resolution's deadline")]
     ExecutorDeadlineAfterResolution(String),
     #[error("the deadline is after the parent deadline")]
     DeadlineAfterParent,
@@ -139,6 +141,17 @@ pub enum ResolutionOp {
     ResponsibleExecuted,
 }
 
+impl ResolutionOp {
+    /// The API action that performs it (`POST /resolutions/{id}/actions`).
+    pub fn action(self) -> &'static str {
+        match self {
+            ResolutionOp::Sign => "sign",
+            ResolutionOp::Cancel => "cancel",
+            ResolutionOp::ResponsibleExecuted => "accept",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum AssignmentState {
@@ -156,6 +169,26 @@ pub enum AssignmentOp {
     Report,
     AcceptReport,
     ReturnReport,
+}
+
+impl AssignmentOp {
+    /// The API action that performs it (`POST /resolutions/{id}/actions`).
+    pub fn action(self) -> &'static str {
+        match self {
+            AssignmentOp::Report => "report",
+            AssignmentOp::AcceptReport => "accept",
+            AssignmentOp::ReturnReport => "return",
+        }
+    }
+}
+
+/// Whom an open assignment waits for ([`Resolution::awaiting`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Awaiting {
+    /// Its executor: to report, or to report again after a return.
+    Executor,
+    /// The controller: to accept or return the report.
+    Controller,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -268,40 +301,44 @@ impl Assignment {
 }
 
 /// Errors from resolution operations; suggested HTTP status in each doc.
+///
+/// Messages name states and actions by their API names. The variants that
+/// carry a user id print it as given: a caller that answers people replaces
+/// it with a name first ([`ResolutionError::naming_users`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ResolutionError {
     /// 422
     #[error("invalid resolution: {0}")]
     InvalidSpec(#[from] ResolutionSpecError),
     /// 403: only the author signs or cancels.
-    #[error("'{0}' is not the author of this resolution")]
+    #[error("{0} is not the author of this resolution")]
     NotAuthor(String),
     /// 403: only the controller accepts or returns reports.
-    #[error("'{0}' is not the controller of this resolution")]
+    #[error("{0} is not the controller of this resolution")]
     NotController(String),
     /// 403: only the controller or the author decides extensions.
-    #[error("'{0}' is neither the controller nor the author")]
+    #[error("{0} is neither the controller nor the author of this resolution")]
     NotAuthorOrController(String),
     /// 403 when the actor acts for themselves, 404 when naming someone else.
-    #[error("'{0}' is not an executor of this resolution")]
+    #[error("{0} is not an executor of this resolution")]
     NotExecutor(String),
     /// 409
-    #[error("cannot {op:?} a resolution in state {state:?}")]
+    #[error("cannot {}: the resolution is {}", .op.action(), .state.as_str())]
     WrongResolutionState {
         state: ResolutionState,
         op: ResolutionOp,
     },
     /// 409: e.g. the resolution is a draft or cancelled.
-    #[error("the resolution is {0:?}, not in effect for this action")]
+    #[error("the resolution is {}, not in effect for this action", .0.as_str())]
     NotInEffect(ResolutionState),
     /// 409
-    #[error("cannot {op:?} an assignment in state {state:?}")]
+    #[error("cannot {}: the assignment is {}", .op.action(), .state.as_str())]
     WrongAssignmentState {
         state: AssignmentState,
         op: AssignmentOp,
     },
     /// 409: the executor's work is reported or executed.
-    #[error("the assignment is {0:?}")]
+    #[error("the assignment is already {}", .0.as_str())]
     AssignmentNotOpen(AssignmentState),
     /// 409
     #[error("an extension request is already pending")]
@@ -324,6 +361,31 @@ pub enum ResolutionError {
     /// 500: a stored resolution does not fit its spec.
     #[error("stored resolution is inconsistent: {0}")]
     Inconsistent(&'static str),
+}
+
+impl ResolutionError {
+    /// The same error with every user id it carries replaced by `name(id)`
+    /// (a login and full name, say), for a message a person reads.
+    pub fn naming_users(self, mut name: impl FnMut(&str) -> String) -> ResolutionError {
+        use ResolutionError as E;
+        use ResolutionSpecError as S;
+        match self {
+            E::NotAuthor(u) => E::NotAuthor(name(&u)),
+            E::NotController(u) => E::NotController(name(&u)),
+            E::NotAuthorOrController(u) => E::NotAuthorOrController(name(&u)),
+            E::NotExecutor(u) => E::NotExecutor(name(&u)),
+            E::InvalidSpec(S::DuplicateExecutor(u)) => {
+                E::InvalidSpec(S::DuplicateExecutor(name(&u)))
+            }
+            E::InvalidSpec(S::ControllerIsExecutor(u)) => {
+                E::InvalidSpec(S::ControllerIsExecutor(name(&u)))
+            }
+            E::InvalidSpec(S::ExecutorDeadlineAfterResolution(u)) => {
+                E::InvalidSpec(S::ExecutorDeadlineAfterResolution(name(&u)))
+            }
+            other => other,
+        }
+    }
 }
 
 /// Plain-data form of a [`Resolution`] for storage; checked on conversion.
@@ -508,13 +570,50 @@ impl Resolution {
         Ok(())
     }
 
-    /// Reports and their review happen while the resolution is active, and
-    /// for co-executors also after it was executed.
+    /// In effect: reports are made and reviewed and deadlines count. That
+    /// is while it is active, and for co-executors still at work also after
+    /// it was executed; a draft or a cancelled resolution is not.
+    pub fn is_in_effect(&self) -> bool {
+        matches!(
+            self.r.state,
+            ResolutionState::Active | ResolutionState::Executed
+        )
+    }
+
+    /// Reports and their review happen while the resolution is in effect.
     fn check_reportable(&self) -> Result<(), ResolutionError> {
-        match self.r.state {
-            ResolutionState::Active | ResolutionState::Executed => Ok(()),
-            s => Err(ResolutionError::NotInEffect(s)),
+        if self.is_in_effect() {
+            Ok(())
+        } else {
+            Err(ResolutionError::NotInEffect(self.r.state))
         }
+    }
+
+    /// Whom the assignment `a` (one of this resolution's) waits for, or
+    /// `None` once it is closed: executed, or the resolution not in effect.
+    ///
+    /// The one rule for what is open: the inbox shows exactly these (to the
+    /// executor, or to the controller), the execution report counts exactly
+    /// these as open (overdue or in progress), and they are what the actions
+    /// accept: `Some(Executor)` exactly when [`Resolution::report`] would
+    /// take the executor's report, `Some(Controller)` exactly when
+    /// [`Resolution::accept_report`] or [`Resolution::return_report`] would
+    /// take the controller's decision.
+    pub fn awaiting(&self, a: &Assignment) -> Option<Awaiting> {
+        if !self.is_in_effect() {
+            return None;
+        }
+        match a.state {
+            AssignmentState::Assigned | AssignmentState::OnRework => Some(Awaiting::Executor),
+            AssignmentState::Reported => Some(Awaiting::Controller),
+            AssignmentState::Executed => None,
+        }
+    }
+
+    /// The assignment's extension request waits for the controller or the
+    /// author: exactly when [`Resolution::decide_extension`] would decide it.
+    pub fn awaits_extension_decision(&self, a: &Assignment) -> bool {
+        self.r.state == ResolutionState::Active && a.pending_extension().is_some()
     }
 
     /// The executor `actor` reports on their assignment:
@@ -685,15 +784,12 @@ impl Resolution {
         }
     }
 
-    /// Open assignments past their deadline (empty unless in effect).
+    /// Open assignments ([`Resolution::awaiting`]) past their deadline.
     pub fn overdue_assignments(&self, now: DateTime<Utc>) -> Vec<&Assignment> {
-        if self.check_reportable().is_err() {
-            return Vec::new();
-        }
         self.r
             .assignments
             .iter()
-            .filter(|a| a.is_overdue(now))
+            .filter(|a| self.awaiting(a).is_some() && a.is_overdue(now))
             .collect()
     }
 }

@@ -153,7 +153,9 @@ pub enum SpecError {
     },
     #[error("stage {stage}, step {step}: empty assignee")]
     EmptyAssignee { stage: usize, step: usize },
-    #[error("stage {stage}: '{assignee}' appears twice")]
+    /// `assignee` is a user id, for the caller to name
+    /// ([`RouteError::naming_users`]).
+    #[error("stage {stage}: {assignee} appears twice")]
     DuplicateAssignee { stage: usize, assignee: String },
     #[error("stage {stage}: sign steps are only allowed in the last stage")]
     SignNotInLastStage { stage: usize },
@@ -351,6 +353,11 @@ pub struct Route {
 }
 
 /// Errors from running a route. The suggested HTTP status is in each doc.
+///
+/// Messages number stages and steps from 0, as the API does
+/// (`/routes/{id}/steps/{stage}/{step}`), and name states and actions by
+/// their API names. A user id is printed as given: a caller that answers
+/// people replaces it with a name first ([`RouteError::naming_users`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RouteError {
     /// 422: the route template is invalid.
@@ -360,27 +367,31 @@ pub enum RouteError {
     #[error("no step {step} in stage {stage}")]
     NoSuchStep { stage: usize, step: usize },
     /// 403: the actor is not the assignee and does not act for them.
-    #[error("'{actor}' is not the assignee of stage {stage}, step {step}")]
+    #[error("{actor} is not the assignee of stage {stage}, step {step}")]
     NotAssignee {
         actor: String,
         stage: usize,
         step: usize,
     },
     /// 422: e.g. "sign" on an approve step.
-    #[error("decision '{decision:?}' does not fit a '{action:?}' step")]
+    #[error(
+        "decision '{}' does not fit this step, whose action is '{}'",
+        .decision.as_str(),
+        .action.as_str()
+    )]
     DecisionDoesNotFitAction { decision: Decision, action: Action },
     /// 409: the route already ended.
-    #[error("the route is already {0:?}")]
+    #[error("the route is already {}", .0.as_str())]
     RouteClosed(RouteState),
     /// 409: the step was already decided.
-    #[error("stage {stage}, step {step} was already decided ({state:?})")]
+    #[error("stage {stage}, step {step} was already decided ({})", .state.as_str())]
     AlreadyDecided {
         stage: usize,
         step: usize,
         state: StepState,
     },
     /// 409: the step is not (or no longer) waiting for a decision.
-    #[error("stage {stage}, step {step} is not active ({state:?})")]
+    #[error("stage {stage}, step {step} is not active ({})", .state.as_str())]
     StepNotActive {
         stage: usize,
         step: usize,
@@ -392,6 +403,35 @@ pub enum RouteError {
     /// 500: a stored route does not fit its spec.
     #[error("stored route is inconsistent: {0}")]
     Inconsistent(&'static str),
+}
+
+impl RouteError {
+    /// The same error with every user id it carries replaced by `name(id)`
+    /// (a login and full name, say), for a message a person reads.
+    pub fn naming_users(self, mut name: impl FnMut(&str) -> String) -> RouteError {
+        match self {
+            RouteError::NotAssignee { actor, stage, step } => RouteError::NotAssignee {
+                actor: name(&actor),
+                stage,
+                step,
+            },
+            RouteError::InvalidSpec(e) => RouteError::InvalidSpec(e.naming_users(name)),
+            other => other,
+        }
+    }
+}
+
+impl SpecError {
+    /// The same error with the user id it may carry replaced by `name(id)`.
+    pub fn naming_users(self, mut name: impl FnMut(&str) -> String) -> SpecError {
+        match self {
+            SpecError::DuplicateAssignee { stage, assignee } => SpecError::DuplicateAssignee {
+                stage,
+                assignee: name(&assignee),
+            },
+            other => other,
+        }
+    }
 }
 
 /// A step that became active: who must act, and by when.

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! `stamp` is a pure function of its inputs: verifiers regenerate docflow's
 //! stamping update from the original and the evidence and compare it byte for
 //! byte, so the same inputs must give the same bytes in every run, process

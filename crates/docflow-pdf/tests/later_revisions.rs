@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Revisions after docflow's stamp: forged updates that a lenient reading
 //! would accept while poppler renders the forgery, and the stricter table
 //! for what may follow the stamp. Every forged file is a stamped corpus file

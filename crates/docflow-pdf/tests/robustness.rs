@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Malformed input must give errors, never panics.
 
 mod common;

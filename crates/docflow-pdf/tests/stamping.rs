@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Stamping the corpus and checking the results with our own reader and with tools
 //! no one here wrote (qpdf, poppler, zbar).
 

@@ -34,7 +34,7 @@ pub struct VerifyArgs {
     /// Check the text of a stamp's QR code instead (a record signed by the log).
     #[arg(long, value_name = "TEXT", conflicts_with = "evidence")]
     pub qr: Option<String>,
-    /// The evidence bundle (GET …/versions/{n}/evidence), for a file that
+    /// The evidence bundle (GET …/versions/N/evidence), for a file that
     /// does not carry it (a stamped PDF carries its own).
     #[arg(long, value_name = "BUNDLE")]
     pub evidence: Option<PathBuf>,

@@ -396,6 +396,91 @@ fn overdue_helpers() {
 }
 
 #[test]
+fn co_executor_work_stays_open_after_the_resolution_is_executed() {
+    let mut r = active();
+    r.report("resp", day(2)).unwrap();
+    assert!(r.accept_report("resp", "ctl", day(3)).unwrap());
+    assert_eq!(r.state(), ResolutionState::Executed);
+    let co = r.assignment("co").unwrap().clone();
+    let resp = r.assignment("resp").unwrap().clone();
+    assert_eq!(r.awaiting(&co), Some(Awaiting::Executor));
+    assert_eq!(r.awaiting(&resp), None);
+    let late = day(10) + TimeDelta::seconds(1);
+    let overdue: Vec<_> = r
+        .overdue_assignments(late)
+        .iter()
+        .map(|a| a.user.clone())
+        .collect();
+    assert_eq!(overdue, vec!["co".to_string()]);
+    r.report("co", late).unwrap();
+    let co = r.assignment("co").unwrap().clone();
+    assert_eq!(r.awaiting(&co), Some(Awaiting::Controller));
+    r.accept_report("co", "ctl", late).unwrap();
+    let co = r.assignment("co").unwrap().clone();
+    assert_eq!(r.awaiting(&co), None);
+    // Cancelled or draft: nothing waits.
+    let mut c = active();
+    c.cancel("head", day(2)).unwrap();
+    assert!(c.assignments().iter().all(|a| c.awaiting(a).is_none()));
+    let d = Resolution::new(spec(), "head", "asst", None, now()).unwrap();
+    assert!(d.assignments().iter().all(|a| d.awaiting(a).is_none()));
+}
+
+#[test]
+fn refusals_name_states_and_actions_as_the_api_does() {
+    let mut r = active();
+    let msg = |e: ResolutionError| e.to_string();
+    assert_eq!(
+        msg(r.accept_report("co", "ctl", day(2)).unwrap_err()),
+        "cannot accept: the assignment is assigned"
+    );
+    assert_eq!(
+        msg(r.sign("head", day(2)).unwrap_err()),
+        "cannot sign: the resolution is active"
+    );
+    r.report("co", day(2)).unwrap();
+    assert_eq!(
+        msg(r.request_extension("co", day(9), day(2)).unwrap_err()),
+        "the assignment is already reported"
+    );
+    let mut c = active();
+    c.cancel("head", day(2)).unwrap();
+    assert_eq!(
+        msg(c.report("co", day(2)).unwrap_err()),
+        "the resolution is cancelled, not in effect for this action"
+    );
+    let named = r
+        .accept_report("co", "resp", day(2))
+        .unwrap_err()
+        .naming_users(|id| format!("<{id}>"));
+    assert_eq!(
+        msg(named),
+        "<resp> is not the controller of this resolution"
+    );
+    let mut twice = spec();
+    twice.executors.push(ex("co", false, day(10)));
+    let e = Resolution::new(twice, "head", "asst", None, now())
+        .unwrap_err()
+        .naming_users(|id| format!("<{id}>"));
+    assert_eq!(
+        msg(e),
+        "invalid resolution: <co> is listed twice as executor"
+    );
+    for s in [
+        ResolutionState::Draft,
+        ResolutionState::Active,
+        ResolutionState::Executed,
+        ResolutionState::Cancelled,
+    ] {
+        let text = ResolutionError::NotInEffect(s).to_string();
+        assert!(
+            text.contains(s.as_str()) && !text.contains(&format!("{s:?}")),
+            "{text}"
+        );
+    }
+}
+
+#[test]
 fn serde_round_trip_and_stored_checks() {
     let mut r = active();
     r.request_extension("co", day(12), now()).unwrap();
@@ -456,6 +541,26 @@ proptest! {
             };
             if res.is_err() {
                 prop_assert_eq!(&r, &before);
+            }
+            // `awaiting` is exactly what the actions accept.
+            for asg in r.assignments() {
+                let waits = r.awaiting(asg);
+                prop_assert_eq!(
+                    waits == Some(Awaiting::Executor),
+                    r.clone().report(&asg.user, t).is_ok()
+                );
+                prop_assert_eq!(
+                    waits == Some(Awaiting::Controller),
+                    r.clone().accept_report(&asg.user, "ctl", t).is_ok()
+                );
+                prop_assert_eq!(
+                    waits == Some(Awaiting::Controller),
+                    r.clone().return_report(&asg.user, "ctl", t).is_ok()
+                );
+                prop_assert_eq!(
+                    r.awaits_extension_decision(asg),
+                    r.clone().decide_extension(&asg.user, "ctl", false, t).is_ok()
+                );
             }
             let reloaded: Resolution =
                 serde_json::from_value(serde_json::to_value(&r).unwrap()).unwrap();

@@ -243,6 +243,47 @@ fn errors_for_each_step_state_and_their_order() {
 }
 
 #[test]
+fn refusals_name_states_and_actions_as_the_api_does() {
+    let mut r = three_stage(Rule::All);
+    let msg = |e: RouteError| e.to_string();
+    assert_eq!(
+        msg(decide(&mut r, 1, 0, "b", Decision::Approve).unwrap_err()),
+        "stage 1, step 0 is not active (pending)"
+    );
+    assert_eq!(
+        msg(decide(&mut r, 0, 0, "a", Decision::Sign).unwrap_err()),
+        "decision 'sign' does not fit this step, whose action is 'approve'"
+    );
+    let named = decide(&mut r, 0, 0, "user-id-b", Decision::Approve)
+        .unwrap_err()
+        .naming_users(|id| format!("<{id}>"));
+    assert_eq!(
+        msg(named),
+        "<user-id-b> is not the assignee of stage 0, step 0"
+    );
+    decide(&mut r, 0, 0, "a", Decision::Approve).unwrap();
+    assert_eq!(
+        msg(decide(&mut r, 0, 0, "a", Decision::ApproveWithRemarks).unwrap_err()),
+        "stage 0, step 0 was already decided (approved)"
+    );
+    decide(&mut r, 1, 0, "b", Decision::Reject).unwrap();
+    assert_eq!(
+        msg(decide(&mut r, 1, 1, "c", Decision::Approve).unwrap_err()),
+        "the route is already rejected"
+    );
+    let twice = RouteSpec {
+        stages: vec![stage(
+            Rule::All,
+            vec![step("u1", Action::Approve), step("u1", Action::Approve)],
+        )],
+    };
+    let e = Route::start(twice, t0(), &cal())
+        .unwrap_err()
+        .naming_users(|id| format!("<{id}>"));
+    assert_eq!(msg(e), "invalid route: stage 0: <u1> appears twice");
+}
+
+#[test]
 fn skipped_step_is_not_active() {
     let mut r = three_stage(Rule::Any);
     decide(&mut r, 0, 0, "a", Decision::Approve).unwrap();

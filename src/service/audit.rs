@@ -11,9 +11,9 @@ use docflow_core::checkpoint::{open_checkpoint, NoteVerifier};
 use docflow_core::ledger::{chain_hash, sha256_hex, Entry, GENESIS_HASH};
 use docflow_core::merkle::{self, CompactRange, Hash, NodeId};
 
-use super::transparency::{self, CheckpointRow};
+use crate::storage::transparency::{self, CheckpointRow};
 
-use super::{documents, ledger, DbConnection, StorageError};
+use crate::storage::{documents, ledger, DbConnection, StorageError};
 
 const PAGE: i64 = 1000;
 /// Content is read a few blobs at a time: each may be up to the upload limit.

@@ -12,6 +12,7 @@ use docflow_core::evidence::{Bundle, CertificateEvidence, StampEvidence, FORMAT}
 use docflow_core::keys::encode_pem;
 use docflow_core::ledger::Entry;
 use docflow_core::receipt::Receipt;
+use docflow_core::statement::DocumentStatement;
 use docflow_verify::proven::{self, qr_record};
 
 use super::{AuthUser, ServiceError};
@@ -51,10 +52,15 @@ fn seqs_of(conn: &mut DbConnection, subject: &str) -> Result<Vec<i64>, ServiceEr
     Ok(ledger::seqs_of_subject(conn, subject)?)
 }
 
-fn extra<'a>(statement: &'a str, name: &str) -> Option<&'a str> {
-    statement
-        .lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(": "))
+/// The statement's extra line `name`, read by the statement parser.
+fn extra(statement: &str, name: &str) -> Option<String> {
+    DocumentStatement::parse(statement)
+        .ok()?
+        .fields()
+        .extra
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
 }
 
 pub fn bundle(
@@ -89,12 +95,12 @@ pub fn bundle(
                 let statement = d.get("statement").and_then(|v| v.as_str()).unwrap_or("");
                 for name in ["on-behalf-of", "executor"] {
                     if let Some(login) = extra(statement, name) {
-                        logins.insert(login.to_owned());
+                        logins.insert(login);
                     }
                 }
-                if extra(statement, "action") == Some("report") {
+                if extra(statement, "action").as_deref() == Some("report") {
                     if let Some(sha) = extra(statement, "content-sha256") {
-                        report_hashes.insert(sha.to_owned());
+                        report_hashes.insert(sha);
                     }
                 }
                 if d.get("version").and_then(|v| v.as_i64()) == Some(i64::from(version)) {

@@ -337,15 +337,6 @@ where
     run_tx(conn, false, f)
 }
 
-/// Whether `conn` is inside a transaction.
-pub fn in_transaction(conn: &mut DbConnection) -> bool {
-    !matches!(
-        <DbConnection as TransactionManager<DbConnection>>::transaction_manager_status_mut(conn)
-            .transaction_depth(),
-        Ok(None)
-    )
-}
-
 fn run_tx<T, E>(
     conn: &mut DbConnection,
     lock: bool,

@@ -225,13 +225,17 @@ impl Proven {
             .filter(|(_, s)| s.fields.version == self.version.number)
     }
 
-    /// The ledger entry of the last signature on the version (0: none).
-    pub fn last_signature_seq(&self) -> u64 {
-        self.version_signatures()
-            .map(|(_, s)| s.seq)
-            .max()
-            .unwrap_or(0)
-    }
+}
+
+/// The ledger entry of the last signature on `version` (0: none): what the
+/// QR record names.
+fn last_signature_seq(signatures: &[Signed], version: u64) -> u64 {
+    signatures
+        .iter()
+        .filter(|s| s.fields.version == version)
+        .map(|s| s.seq)
+        .max()
+        .unwrap_or(0)
 }
 
 /// The QR record's body for a version.
@@ -620,12 +624,7 @@ pub fn build(bundle: &Bundle, log: &NoteVerifier) -> Result<Proven, String> {
         &document.id,
         version.number,
         &version.sha256,
-        signatures
-            .iter()
-            .filter(|s| s.fields.version == version.number)
-            .map(|s| s.seq)
-            .max()
-            .unwrap_or(0),
+        last_signature_seq(&signatures, version.number),
     );
     match log.open(&bundle.stamp.qr) {
         Ok(body) if body == record => {}
